@@ -1,0 +1,33 @@
+"""The module protocol every weekly mechanism follows.
+
+A mechanism is a small object with a ``name``, the random ``stream`` it draws from, how many
+uniforms per resident it needs each week (``rows``), an optional ``init(model)`` and a
+``step(model, u)`` that updates the model's arrays with whole-array operations. ``u`` has shape
+``(rows, n_residents)``: row ``j`` column ``i`` is resident ``i``'s luck for decision ``j`` this
+week. Drawing the same amount every week, whatever the state, keeps scenarios on common random
+numbers (see :mod:`spsim.rng`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..model import SocialPrescribingModel
+
+
+class Mechanism:
+    name: str = ""
+    stream: str = ""
+    rows: int = 0
+
+    def init(self, model: SocialPrescribingModel) -> None:
+        """Called once after the place is built, before the first week."""
+
+    def step(self, model: SocialPrescribingModel, u: np.ndarray) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -1,0 +1,191 @@
+"""Step 7, community groups: membership, volunteers, places, funding, closures, new groups,
+and this week's attendance.
+
+A group's places are ``places_per_volunteer`` x its volunteers, capped at ``max_places``;
+members never exceed places (when volunteers leave, the newest members lose their place). A
+group below ``volunteers_needed`` for ``weeks_short_to_close`` weeks, or out of money, closes
+and releases its members and volunteers. Residents start new groups at a steady rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..agents import CommunityGroup
+from ..population import new_group_rows, weekly_prob
+from ..tables import GROUP_KINDS, LONELY_KIND, NEED_TO_KIND, NEEDS
+from .base import Mechanism
+from .ties import segments
+
+
+def preferred_kind(r, idx: np.ndarray) -> np.ndarray:
+    """The group kind a resident looks for: 'connect' if lonely, else the kind meeting one of
+    their needs (chosen by their fixed queue key), else 'connect'."""
+    needs = r.needs[idx]
+    bits = (needs[:, None] >> np.arange(len(NEEDS), dtype=np.uint8)[None, :]) & 1
+    count = bits.sum(axis=1)
+    target = np.floor(r.queue_key[idx] * count).astype(np.int64) + 1
+    which = np.argmax(np.cumsum(bits, axis=1) >= target[:, None], axis=1)
+    kind = np.where(count > 0, NEED_TO_KIND[which], LONELY_KIND)
+    return np.where(r.lonely[idx], LONELY_KIND, kind).astype(np.int8)
+
+
+def free_places(model) -> np.ndarray:
+    g = model.groups
+    return np.where(g.open, np.maximum(g.places - g.members, 0), 0)
+
+
+def _fill(model, who: np.ndarray, groups_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Give residents ``who`` (in order) places in groups where ``groups_ok``, spreading them
+    round-robin over groups; return (placed residents, their groups)."""
+    free = np.where(groups_ok, free_places(model), 0)
+    total = int(free.sum())
+    if total == 0 or who.size == 0:
+        return who[:0], who[:0]
+    gid = np.repeat(np.arange(free.size), free)
+    start, _ = segments(gid)
+    rank = np.arange(gid.size) - start  # k-th free place of its group
+    slots = gid[np.lexsort((gid, rank))]
+    k = min(total, who.size)
+    return who[:k], slots[:k]
+
+
+def allocate_places(model, who: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Place residents ``who`` in open groups with free places, preferring ``kinds``; fall
+    back to any group. Deterministic given the state: residents are served by their fixed
+    queue key. Returns the residents who got a place."""
+    r, g = model.residents, model.groups
+    if who.size == 0 or g.n == 0:
+        return who[:0]
+    order = np.argsort(r.queue_key[who], kind="stable")
+    who, kinds = who[order], kinds[order]
+    placed_all = []
+    for k in range(len(GROUP_KINDS)):
+        sel = who[kinds == k]
+        placed, slots = _fill(model, sel, g.kind == k)
+        _join(model, placed, slots)
+        placed_all.append(placed)
+    got = np.concatenate(placed_all)
+    rest = np.setdiff1d(who, got, assume_unique=True)
+    rest = rest[np.argsort(r.queue_key[rest], kind="stable")]
+    placed, slots = _fill(model, rest, np.ones(g.n, bool))
+    _join(model, placed, slots)
+    return np.concatenate([got, placed])
+
+
+def _join(model, who: np.ndarray, slots: np.ndarray) -> None:
+    if who.size == 0:
+        return
+    r, g = model.residents, model.groups
+    r.group[who] = slots
+    r.group_since[who] = model.week
+    r.group_accompanied[who] = False
+    g.members = g.members + np.bincount(slots, minlength=g.n)
+
+
+def release_members(model, mask: np.ndarray) -> None:
+    r = model.residents
+    r.group[mask] = -1
+    r.group_since[mask] = -1
+    r.group_accompanied[mask] = False
+
+
+class Groups(Mechanism):
+    name = "groups"
+    stream = "groups"
+    rows = 4
+
+    def step(self, model, u: np.ndarray) -> None:
+        r, g, c, week = model.residents, model.groups, model.cfg, model.week
+        gp, t = c.groups, model.tally
+
+        # 1. members leave; unaccompanied low-confidence newcomers are likelier to
+        member = r.group >= 0
+        early = (
+            member
+            & (week - r.group_since < 4)
+            & ~r.group_accompanied
+            & (r.confidence < c.link_workers.accompany_below_confidence)
+        )
+        leaving = member & (u[0] < gp.leave_per_week + gp.early_leave_low_confidence * early)
+        release_members(model, leaving)
+
+        # 2. group volunteers stop; members start volunteering for their group
+        gvol = r.volunteer_group >= 0
+        stop = gvol & (u[1] < weekly_prob(gp.volunteer_stop_per_year))
+        r.volunteer_group[stop] = -1
+        start = (r.group >= 0) & ~gvol & (u[1] < weekly_prob(gp.member_volunteer_per_year))
+        r.volunteer_group[start] = r.group[start]
+        r.volunteer[start] = True
+
+        # 3. volunteers, places, money; closures
+        if g.n:
+            self._update_capacity(model)
+            g.funds = np.where(g.open, g.funds + g.income - g.cost, g.funds)
+            short = g.open & (g.volunteers < gp.volunteers_needed)
+            g.weeks_short = np.where(short, g.weeks_short + 1, 0)
+            closing = g.open & ((g.weeks_short >= gp.weeks_short_to_close) | (g.funds < 0))
+            if closing.any():
+                g.open = g.open & ~closing
+                g.closed_week = np.where(closing, week, g.closed_week)
+                in_closing = closing[np.maximum(r.group, 0)] & (r.group >= 0)
+                release_members(model, in_closing)
+                vol_closing = closing[np.maximum(r.volunteer_group, 0)] & (r.volunteer_group >= 0)
+                r.volunteer_group[vol_closing] = -1
+                t["groups_closed"] += int(closing.sum())
+            self._update_capacity(model)
+            self._trim_over_capacity(model)
+
+        # 4. new groups started by residents (count drawn from the community stream)
+        self._start_groups(model, u[2])
+
+        # 5. residents join groups on their own when a place is free
+        joiners = np.flatnonzero((r.group < 0) & (u[0] < weekly_prob(gp.self_join_per_year)))
+        allocate_places(model, joiners, preferred_kind(r, joiners))
+
+        # 6. attendance this week
+        r.attended = (r.group >= 0) & (u[3] < gp.attendance)
+        if g.n:
+            g.attendance = np.bincount(r.group[r.attended], minlength=g.n)
+        t["group_attendance"] += int(r.attended.sum())
+
+    def _update_capacity(self, model) -> None:
+        r, g, gp = model.residents, model.groups, model.cfg.groups
+        g.volunteers = np.bincount(r.volunteer_group[r.volunteer_group >= 0], minlength=g.n)
+        g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
+        g.places = np.where(g.open, np.minimum(gp.max_places, gp.places_per_volunteer * g.volunteers), 0)
+
+    def _trim_over_capacity(self, model) -> None:
+        """Members beyond a group's places (places shrank): the newest members leave."""
+        r, g = model.residents, model.groups
+        if not (g.members > g.places).any():
+            return
+        mem = np.flatnonzero(r.group >= 0)
+        grp = r.group[mem]
+        order = np.lexsort((-r.queue_key[mem], -r.group_since[mem], grp))
+        mem, grp = mem[order], grp[order]
+        start, _ = segments(grp)
+        rank = np.arange(mem.size) - start
+        out = np.zeros(r.n, dtype=bool)
+        out[mem[rank >= g.places[grp]]] = True
+        release_members(model, out)
+        model.tally["members_displaced"] += int(out.sum())
+        g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
+
+    def _start_groups(self, model, key: np.ndarray) -> None:
+        r, g, gp = model.residents, model.groups, model.cfg.groups
+        rng = model.streams["community"]
+        k = int(rng.poisson(gp.new_per_year_per_10k * r.n / 10_000 / 52.0))
+        if k == 0:
+            return
+        rows = new_group_rows(g, k, model.cfg, rng, model.n_neighbourhoods, model.week)
+        new_ids = np.arange(rows.start, rows.stop)
+        for i in new_ids:  # a handful of new groups a week: one Mesa agent each
+            CommunityGroup(model, int(i))
+        # founders: free volunteers with the lowest luck key this week become its volunteers
+        need = max(gp.volunteers_needed, 1)
+        pool = np.flatnonzero(r.volunteer & (r.volunteer_group < 0))
+        pool = pool[np.argsort(key[pool], kind="stable")][: k * need]
+        r.volunteer_group[pool] = np.repeat(new_ids, need)[: pool.size]
+        self._update_capacity(model)
+        model.tally["groups_started"] += k

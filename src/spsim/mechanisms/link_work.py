@@ -1,0 +1,101 @@
+"""Step 6, link work: waiting list, caseload, contacts, matching, accompaniment, discharge.
+
+Order within the week: people on the waiting list may give up (reneging); clients may drop
+out; remaining clients get this week's contact; clients who have had all their contacts are
+discharged (feedback goes to their practice); free caseload places are filled from the
+waiting list by the waiting policy, and a share of those taken on never engage; clients at the
+matching contact are matched to a group with a free place; low-confidence clients are
+accompanied, which costs one extra contact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tables import popcount8
+from .base import Mechanism
+from .groups import allocate_places, preferred_kind
+from .referral import ACTIVE, WAITING
+
+
+def leave_link_work(model, mask: np.ndarray) -> None:
+    r = model.residents
+    r.lw_status[mask] = 0
+    r.lw_worker[mask] = -1
+    r.lw_contacts[mask] = 0
+    r.lw_accompanied[mask] = False
+    r.lw_since[mask] = model.week
+    r.lw_eligible_from[mask] = model.week + model.cfg.referral.cooldown_weeks
+
+
+class LinkWork(Mechanism):
+    name = "link_work"
+    stream = "link_work"
+    rows = 2
+
+    def step(self, model, u: np.ndarray) -> None:
+        r, c, week = model.residents, model.cfg, model.week
+        lw, t = c.link_workers, model.tally
+        workers = model.link_workers
+        status = r.lw_status
+
+        reneged = (status == WAITING) & (u[0] < c.referral.reneging_per_week)
+        dropped = (status == ACTIVE) & (u[0] < lw.dropout_per_week)
+        leave_link_work(model, reneged | dropped)
+
+        active = r.lw_status == ACTIVE
+        r.lw_contacts[active] += 1
+        done = active & (r.lw_contacts >= lw.contacts_per_client + r.lw_accompanied)
+        if done.any():
+            k = np.bincount(r.practice[done], minlength=model.practices.n)
+            pr = model.practices
+            gain = 1.0 - (1.0 - c.practices.feedback_gain) ** k
+            pr.referral = pr.referral + gain * np.maximum(c.practices.referral_max - pr.referral, 0.0)
+            pr.feedback = pr.feedback + k
+            workers.supported = workers.supported + np.bincount(r.lw_worker[done], minlength=workers.n)
+            r.times_supported[done] += 1
+        leave_link_work(model, done)
+        model.discharged = done
+
+        # intake from the waiting list into free caseload places
+        workers.clients = np.bincount(r.lw_worker[r.lw_status == ACTIVE], minlength=workers.n)
+        free = np.maximum(workers.caseload_cap - workers.clients, 0)
+        queue = np.flatnonzero(r.lw_status == WAITING)
+        if lw.waiting_policy == "need":
+            order = np.lexsort((r.queue_key[queue], r.lw_since[queue], -popcount8(r.needs[queue])))
+        else:
+            order = np.lexsort((r.queue_key[queue], r.lw_since[queue]))
+        take = queue[order[: int(free.sum())]]
+        waits = week - r.lw_since[take]
+        engage = u[1][take] < lw.engagement
+        not_engaged = np.zeros(r.n, dtype=bool)
+        not_engaged[take[~engage]] = True
+        leave_link_work(model, not_engaged)
+        eng = take[engage]
+        slots = np.repeat(np.arange(workers.n), free)[: eng.size]
+        r.lw_status[eng] = ACTIVE
+        r.lw_worker[eng] = slots
+        r.lw_contacts[eng] = 1
+        r.lw_since[eng] = week
+        workers.clients = workers.clients + np.bincount(slots, minlength=workers.n)
+
+        # contacts: confidence grows; matching to a group at the matching contact
+        active = r.lw_status == ACTIVE
+        r.confidence[active] = np.minimum(r.confidence[active] + lw.confidence_gain_per_contact, 1.0)
+        to_match = np.flatnonzero(active & (r.lw_contacts == lw.match_at_contact) & (r.group < 0))
+        matched = allocate_places(model, to_match, preferred_kind(r, to_match))
+        low = matched[r.confidence[matched] < lw.accompany_below_confidence]
+        r.lw_accompanied[low] = True
+        r.group_accompanied[low] = True
+
+        t["lw_reneged"] += int(reneged.sum())
+        t["lw_dropouts"] += int(dropped.sum())
+        t["clients_supported"] += int(done.sum())
+        t["lw_taken_on"] += int(take.size)
+        t["lw_intake"] += int(eng.size)
+        t["lw_not_engaged"] += int(take.size - eng.size)
+        t["lw_wait_weeks_sum"] += int(waits.sum())
+        t["lw_matched"] += int(matched.size)
+        t["lw_accompanied"] += int(low.size)
+        if take.size:
+            model.recent_wait_weeks = 0.9 * model.recent_wait_weeks + 0.1 * float(waits.mean())

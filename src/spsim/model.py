@@ -1,0 +1,165 @@
+"""The spsim model: one place, week by week.
+
+The weekly order (the brief's, written once, here):
+
+1. life events: illness episodes and non-medical needs arise and resolve   (LifeEvents)
+2. ties: group co-attendance forms ties, unused ones fade                   (Ties)
+3. loneliness and wellbeing update                                          (Loneliness)
+4. help-seeking: GP consultations within capacity, A&E attendances          (HelpSeeking)
+5. referral routes: GP recognition and referral, self-referral, refusal     (Referral)
+6. link work: waiting list, contacts, matching, discharge, drop-out         (LinkWork)
+7. groups: leaving, volunteers, places, money, closures, new groups, attendance (Groups)
+8. volunteering and spillover                                               (Volunteering)
+9. record outcomes and costs                                                (Recorder)
+
+Each step is a :class:`~spsim.mechanisms.base.Mechanism`: a small module with whole-array
+rules and its own random stream. ``WEEKLY_ORDER`` below is the single place the order is set.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import mesa
+import numpy as np
+
+from .agents import CommunityGroup, GPPractice, LinkWorker, Resident
+from .mechanisms.base import Mechanism
+from .mechanisms.groups import Groups
+from .mechanisms.help_seeking import HelpSeeking
+from .mechanisms.life_events import LifeEvents
+from .mechanisms.link_work import LinkWork
+from .mechanisms.loneliness import Loneliness
+from .mechanisms.referral import Referral
+from .mechanisms.ties import Ties
+from .mechanisms.volunteering import Volunteering
+from .network import build_network
+from .outcomes import Recorder
+from .params import Config
+from .population import (
+    build_link_workers,
+    build_practices,
+    build_residents,
+    new_group_rows,
+    seed_group_memberships,
+)
+from .rng import Streams, replicate_seeds
+from .tables import GroupTable
+
+WEEKLY_ORDER: tuple[type[Mechanism], ...] = (
+    LifeEvents,
+    Ties,
+    Loneliness,
+    HelpSeeking,
+    Referral,
+    LinkWork,
+    Groups,
+    Volunteering,
+)
+
+
+class SocialPrescribingModel(mesa.Model):
+    """A place with residents, GP practices, link workers and community groups.
+
+    Parameters
+    ----------
+    cfg:
+        The scenario (defaults to the built-in default town).
+    replicate:
+        Replicate number; its seeds are ``SeedSequence(cfg.simulation.seed).spawn(...)[replicate]``.
+    seed_seq:
+        Give the replicate's SeedSequence directly instead (the runner does).
+    agents:
+        Create one Mesa agent per resident (default). Practices, link workers and groups are
+        always Mesa agents.
+    """
+
+    def __init__(
+        self,
+        cfg: Config | None = None,
+        replicate: int = 0,
+        seed_seq: np.random.SeedSequence | None = None,
+        agents: bool = True,
+    ):
+        cfg = cfg or Config()
+        if seed_seq is None:
+            seed_seq = replicate_seeds(cfg.simulation.seed, replicate + 1)[replicate]
+        self.streams = Streams(seed_seq)
+        super().__init__(rng=self.streams["mesa"])
+        self.cfg = cfg
+        self.replicate = replicate
+        self.week = 0  # weeks since the start of burn-in
+        self.tally: Counter = Counter()
+        self.recent_wait_weeks = 0.0  # moving average of waits (weeks), seen by referrers
+
+        pop_rng = self.streams["population"]
+        self.network, household, hh_size, self.sociability = build_network(
+            cfg.population, cfg.network, self.streams["network"]
+        )
+        self.residents = build_residents(cfg, pop_rng, household, hh_size)
+        self.n_neighbourhoods = int(self.residents.neighbourhood.max()) + 1
+        self.practices = build_practices(cfg, self.residents)
+        self.link_workers = build_link_workers(cfg)
+        self.groups = GroupTable(0, capacity=max(cfg.groups.count, 16))
+        new_group_rows(self.groups, cfg.groups.count, cfg, pop_rng, self.n_neighbourhoods, 0)
+        seed_group_memberships(cfg, self.residents, self.groups, pop_rng)
+
+        n = self.residents.n
+        self.seen_gp = np.zeros(n, bool)
+        self.seen_social = np.zeros(n, bool)
+        self.referred_this_week = np.zeros(n, bool)
+        self.discharged = np.zeros(n, bool)
+
+        for i in range(self.practices.n):
+            GPPractice(self, i)
+        for i in range(self.link_workers.n):
+            LinkWorker(self, i)
+        for i in range(self.groups.n):
+            CommunityGroup(self, i)
+        if agents:
+            for i in range(n):
+                Resident(self, i)
+
+        self.mechanisms: list[Mechanism] = [m() for m in WEEKLY_ORDER]
+        for m in self.mechanisms:
+            m.init(self)
+        Groups()._update_capacity(self)
+        self.recorder = Recorder(cfg.simulation.weeks)
+
+    # ------------------------------------------------------------------ running
+    @property
+    def recorded_week(self) -> int:
+        """Weeks since the end of burn-in (0 during burn-in)."""
+        return max(self.week - self.cfg.simulation.burn_in_weeks, 0)
+
+    @property
+    def n_residents(self) -> int:
+        return self.residents.n
+
+    def step(self) -> None:
+        """Advance one week, in the documented order."""
+        self.tally.clear()
+        n = self.residents.n
+        for mech in self.mechanisms:
+            u = self.streams.uniforms(mech.stream, mech.rows, n) if mech.rows else None
+            mech.step(self, u)
+        self.week += 1
+        if self.week > self.cfg.simulation.burn_in_weeks:
+            self.recorder.record(self, self.tally)
+        self.running = self.recorder.i < self.recorder.weeks
+
+    def run(self, progress=None) -> None:
+        """Run burn-in and all recorded weeks. ``progress(weeks_done)`` is called each week."""
+        total = self.cfg.simulation.burn_in_weeks + self.cfg.simulation.weeks
+        while self.week < total:
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    def timeseries(self):
+        return self.recorder.frame()
+
+    # ------------------------------------------------------------------ views
+    @property
+    def residents_set(self) -> mesa.agent.AgentSet:
+        return self.agents_by_type.get(Resident, mesa.agent.AgentSet([], random=self.random))

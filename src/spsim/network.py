@@ -1,0 +1,223 @@
+"""The social network: households, neighbours and friends, and ties made at groups.
+
+Built without per-node Python: households are contiguous runs of resident indices, neighbour
+ties come from a ring lattice over a random order within each neighbourhood (a Watts-Strogatz
+small world, with some ties rewired anywhere), thinned by each resident's sociability so some
+residents sit at the periphery. Base ties are stored in CSR arrays (``indptr``, ``indices``).
+Ties made by attending the same group are kept apart in a small sorted key array with the week
+each was last refreshed, and fade when unused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .params import NetworkParams, PopulationParams
+
+
+def expand_ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Concatenate ``arange(s, e)`` for every pair, without a Python loop."""
+    lengths = (ends - starts).astype(np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts.astype(np.int64) - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(total, dtype=np.int64)
+
+
+def household_sizes(n: int, pop: PopulationParams, rng: np.random.Generator) -> np.ndarray:
+    """Household sizes summing to ``n``: one-person households hold ``living_alone_share`` of residents."""
+    a = pop.living_alone_share
+    inv = 1.0 / pop.mean_household_size - a
+    # mean size of multi-person households implied by the overall mean (clamped to 2..8)
+    m = float(np.clip((1 - a) / inv, 2.0, 8.0)) if inv > 0 else 8.0
+    n_alone = int(round(a * n))
+    rest = n - n_alone
+    est = int(rest / m * 1.3) + 10
+    sizes = 2 + np.minimum(rng.poisson(m - 2.0, size=est), 6)
+    csum = np.cumsum(sizes)
+    k = int(np.searchsorted(csum, rest))
+    sizes = sizes[: k + 1].copy()
+    sizes[-1] -= int(csum[k] - rest) if k < len(csum) else 0
+    sizes = sizes[sizes > 0]
+    all_sizes = np.concatenate([np.ones(n_alone, dtype=np.int64), sizes.astype(np.int64)])
+    rng.shuffle(all_sizes)
+    assert all_sizes.sum() == n
+    return all_sizes
+
+
+def household_edges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs within each household (households are contiguous index runs)."""
+    us, vs = [], []
+    for s in np.unique(sizes):
+        if s < 2:
+            continue
+        st = starts[sizes == s]
+        a, b = np.triu_indices(int(s), k=1)
+        us.append((st[:, None] + a[None, :]).ravel())
+        vs.append((st[:, None] + b[None, :]).ravel())
+    if not us:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(us), np.concatenate(vs)
+
+
+def neighbour_edges(
+    neighbourhood: np.ndarray, sociability: np.ndarray, net: NetworkParams, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ring lattice within neighbourhoods, thinned by sociability, partly rewired anywhere."""
+    n = neighbourhood.shape[0]
+    target = net.neighbour_ties
+    if target <= 0 or n < 3:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    h = net.tie_heterogeneity
+    mean_keep = (1 - h) + h * 0.25  # E[s_i * s_j] = 1/4 for s ~ U(0, 1)
+    k = max(1, int(np.ceil(target / (2 * mean_keep))))
+    k = min(k, (n - 1) // 2)
+    scale = min(1.0, target / (2 * k * mean_keep))
+    order = np.lexsort((rng.random(n), neighbourhood))  # random ring order inside neighbourhoods
+    us, vs = [], []
+    for d in range(1, k + 1):
+        u = order[:-d]
+        v = order[d:]
+        keep_p = scale * ((1 - h) + h * sociability[u] * sociability[v])
+        keep = rng.random(u.shape[0]) < keep_p
+        u, v = u[keep], v[keep]
+        rewire = rng.random(u.shape[0]) < net.rewire
+        v = np.where(rewire, rng.integers(0, n, size=u.shape[0]), v)
+        us.append(u)
+        vs.append(v)
+    return np.concatenate(us), np.concatenate(vs)
+
+
+def unique_undirected(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    u, v = np.asarray(u, np.int64), np.asarray(v, np.int64)
+    ok = u != v
+    lo, hi = np.minimum(u[ok], v[ok]), np.maximum(u[ok], v[ok])
+    keys = np.unique(lo * n + hi)
+    return (keys // n).astype(np.int32), (keys % n).astype(np.int32)
+
+
+@dataclass
+class GroupTies:
+    """Ties formed by co-attendance: sorted undirected keys ``lo * n + hi`` and week last used."""
+
+    n: int
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+
+    def touch(self, u: np.ndarray, v: np.ndarray, week: int) -> int:
+        """Create or refresh ties (u_i, v_i); return how many were new."""
+        ok = u != v
+        if not ok.any():
+            return 0
+        lo, hi = np.minimum(u[ok], v[ok]).astype(np.int64), np.maximum(u[ok], v[ok]).astype(np.int64)
+        new = np.unique(lo * self.n + hi)
+        pos = np.searchsorted(self.keys, new)
+        found = pos < self.keys.shape[0]
+        found[found] = self.keys[pos[found]] == new[found]
+        self.last[pos[found]] = week
+        fresh = new[~found]
+        if fresh.size:
+            at = pos[~found]
+            self.keys = np.insert(self.keys, at, fresh)
+            self.last = np.insert(self.last, at, np.int32(week))
+        return int(fresh.size)
+
+    def fade(self, week: int, fade_weeks: int) -> int:
+        keep = self.last > week - fade_weeks
+        dropped = int(keep.size - keep.sum())
+        if dropped:
+            self.keys, self.last = self.keys[keep], self.last[keep]
+        return dropped
+
+    @property
+    def u(self) -> np.ndarray:
+        return (self.keys // self.n).astype(np.int64)
+
+    @property
+    def v(self) -> np.ndarray:
+        return (self.keys % self.n).astype(np.int64)
+
+
+class Network:
+    """Base ties in CSR form plus the dynamic group ties."""
+
+    def __init__(self, n: int, u: np.ndarray, v: np.ndarray):
+        self.n = n
+        self.base_u, self.base_v = u, v
+        src = np.concatenate([u, v])
+        dst = np.concatenate([v, u])
+        order = np.argsort(src, kind="stable")
+        self.indices = dst[order].astype(np.int32)
+        counts = np.bincount(src, minlength=n)
+        self.indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.indptr[1:])
+        self.base_degree = counts.astype(np.int32)
+        self.group = GroupTies(n)
+
+    @property
+    def n_base_ties(self) -> int:
+        return int(self.base_u.shape[0])
+
+    def degree(self) -> np.ndarray:
+        """Ties per resident: base ties plus current group ties."""
+        deg = self.base_degree.astype(np.int64)
+        if self.group.keys.size:
+            deg = deg + np.bincount(self.group.u, minlength=self.n) + np.bincount(self.group.v, minlength=self.n)
+        return deg
+
+    def count_flagged_neighbours(self, flag: np.ndarray) -> np.ndarray:
+        """For each resident, how many of their ties have ``flag`` set (only flagged rows are expanded)."""
+        src = np.flatnonzero(flag)
+        idx = expand_ranges(self.indptr[src], self.indptr[src + 1])
+        out = np.bincount(self.indices[idx], minlength=self.n)
+        if self.group.keys.size:
+            gu, gv = self.group.u, self.group.v
+            out = out + np.bincount(gv, weights=flag[gu], minlength=self.n).astype(np.int64)
+            out = out + np.bincount(gu, weights=flag[gv], minlength=self.n).astype(np.int64)
+        return out
+
+    def neighbours(self, i: int) -> np.ndarray:
+        base = self.indices[self.indptr[i]: self.indptr[i + 1]]
+        if not self.group.keys.size:
+            return base
+        gu, gv = self.group.u, self.group.v
+        extra = np.concatenate([gv[gu == i], gu[gv == i]])
+        return np.unique(np.concatenate([base, extra]))
+
+    def to_networkx(self, nodes: np.ndarray | None = None):
+        """A networkx Graph of the current ties (optionally only among ``nodes``), for drawing/export."""
+        import networkx as nx
+
+        g = nx.Graph()
+        u = np.concatenate([self.base_u, self.group.u])
+        v = np.concatenate([self.base_v, self.group.v])
+        if nodes is not None:
+            keep = np.zeros(self.n, bool)
+            keep[nodes] = True
+            sel = keep[u] & keep[v]
+            u, v = u[sel], v[sel]
+            g.add_nodes_from(np.asarray(nodes).tolist())
+        else:
+            g.add_nodes_from(range(self.n))
+        g.add_edges_from(zip(u.tolist(), v.tolist(), strict=True))
+        return g
+
+
+def build_network(
+    pop: PopulationParams, net: NetworkParams, rng: np.random.Generator
+) -> tuple[Network, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (network, household id per resident, household size per resident, sociability)."""
+    n = pop.size
+    sizes = household_sizes(n, pop, rng)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    household = np.repeat(np.arange(sizes.shape[0], dtype=np.int32), sizes)
+    hh_size = np.repeat(sizes, sizes)
+    neighbourhood = (np.arange(n) // pop.neighbourhood_size).astype(np.int32)
+    sociability = rng.random(n)
+    hu, hv = household_edges(starts, sizes)
+    nu, nv = neighbour_edges(neighbourhood, sociability, net, rng)
+    u, v = unique_undirected(np.concatenate([hu, nu]), np.concatenate([hv, nv]), n)
+    return Network(n, u, v), household, hh_size, sociability

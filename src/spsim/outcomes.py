@@ -1,0 +1,130 @@
+"""Step 9, outcomes and costs: one row of numbers per recorded week, kept in preallocated
+arrays (no per-agent tables). ``COLUMNS`` documents every column of ``timeseries``."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from .population import WEEKS_PER_YEAR
+
+#: column -> (unit, meaning). The first three (scenario, replicate, week) are added by the runner.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "lonely_share": ("share", "Residents lonely (often/always) at the end of the week"),
+    "gp_consultations": ("consultations", "GP appointments given this week"),
+    "gp_social_consultations": ("consultations", "Of which mainly for a social problem"),
+    "gp_unmet": ("requests", "GP requests turned away for lack of appointments"),
+    "ae_attendances": ("attendances", "A&E attendances this week"),
+    "referrals": ("referrals", "Referrals to link work this week (GP + self), before refusal"),
+    "referrals_refused": ("referrals", "Referrals refused by the resident"),
+    "lw_waiting": ("residents", "On the link-worker waiting list at the end of the week"),
+    "lw_active_clients": ("residents", "On a link-worker caseload at the end of the week"),
+    "lw_taken_on": ("residents", "Taken off the waiting list this week (engaged or not)"),
+    "lw_intake": ("residents", "Taken off the waiting list and engaged this week"),
+    "lw_wait_weeks_mean": ("weeks", "Mean wait of those taken off the waiting list this week (empty if none)"),
+    "clients_supported": ("residents", "Discharged after completing their contacts this week"),
+    "lw_dropouts": ("residents", "Clients who dropped out, plus those who never engaged"),
+    "lw_reneged": ("residents", "Left the waiting list without being seen"),
+    "group_attendance": ("attendances", "Group sessions attended this week"),
+    "group_members": ("residents", "Residents holding a place in a group"),
+    "group_places": ("places", "Places in open groups"),
+    "groups_active": ("groups", "Open groups"),
+    "groups_closed": ("groups", "Groups that closed this week"),
+    "groups_started": ("groups", "Groups started this week"),
+    "volunteers": ("residents", "Residents volunteering for a community group"),
+    "formal_volunteering_share": ("share", "Residents volunteering formally (any cause) this month"),
+    "new_volunteers_spillover": ("residents", "Discharged clients who became group volunteers this week"),
+    "mean_wellbeing": ("score 0-10", "Mean wellbeing"),
+    "cost_link_workers_gbp": ("GBP", "Link-worker pay with on-costs this week"),
+    "cost_gp_gbp": ("GBP", "Cost of GP consultations this week"),
+    "cost_ae_gbp": ("GBP", "Cost of A&E attendances this week"),
+}
+
+
+#: columns that count things: written as integers
+COUNT_UNITS = {"consultations", "requests", "attendances", "referrals", "residents", "groups", "places"}
+INT_COLUMNS = tuple(k for k, (unit, _) in COLUMNS.items() if unit in COUNT_UNITS)
+
+
+class Recorder:
+    """Holds one float64 array per column, ``weeks`` long."""
+
+    def __init__(self, weeks: int):
+        self.weeks = weeks
+        self.data = {k: np.zeros(weeks) for k in COLUMNS}
+        self.i = 0
+
+    def record(self, model, tally: Counter) -> None:
+        if self.i >= self.weeks:
+            return
+        r, g, c = model.residents, model.groups, model.cfg
+        row = self.data
+        i = self.i
+        n = r.n
+        for k in ("gp_consultations", "gp_social_consultations", "gp_unmet", "ae_attendances",
+                  "referrals", "referrals_refused", "lw_taken_on", "lw_intake", "clients_supported", "lw_reneged",
+                  "group_attendance", "groups_closed", "groups_started", "new_volunteers_spillover"):
+            row[k][i] = tally[k]
+        row["lw_dropouts"][i] = tally["lw_dropouts"] + tally["lw_not_engaged"]
+        row["lonely_share"][i] = r.lonely.sum() / n
+        row["lw_waiting"][i] = np.count_nonzero(r.lw_status == 1)
+        row["lw_active_clients"][i] = np.count_nonzero(r.lw_status == 2)
+        taken = tally["lw_taken_on"]
+        row["lw_wait_weeks_mean"][i] = tally["lw_wait_weeks_sum"] / taken if taken else np.nan
+        row["group_members"][i] = np.count_nonzero(r.group >= 0)
+        row["group_places"][i] = g.places[g.open].sum() if g.n else 0
+        row["groups_active"][i] = g.open.sum() if g.n else 0
+        row["volunteers"][i] = np.count_nonzero(r.volunteer_group >= 0)
+        row["formal_volunteering_share"][i] = r.volunteer.sum() / n
+        row["mean_wellbeing"][i] = float(r.wellbeing.mean(dtype=np.float64))
+        lw = c.link_workers
+        row["cost_link_workers_gbp"][i] = lw.fte * lw.salary_gbp * (1 + lw.on_cost_rate) / WEEKS_PER_YEAR
+        row["cost_gp_gbp"][i] = tally["gp_consultations"] * c.costs.gp_consultation_gbp
+        row["cost_ae_gbp"][i] = tally["ae_attendances"] * c.costs.ae_attendance_gbp
+        self.i += 1
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame({k: v[: self.i] for k, v in self.data.items()})
+        for k in INT_COLUMNS:
+            df[k] = df[k].astype(np.int64)
+        df.insert(0, "week", np.arange(1, self.i + 1, dtype=np.int64))
+        return df
+
+
+def summarise(ts: pd.DataFrame, population: int, fte: float) -> dict[str, float]:
+    """One replicate's totals and rates from its weekly rows."""
+    weeks = len(ts)
+    years = weeks / WEEKS_PER_YEAR
+    per_person_year = lambda col: float(ts[col].sum()) / population / years  # noqa: E731
+    taken = ts["lw_intake"].sum() + 0.0
+    taken_on = float(ts["lw_taken_on"].sum())
+    referrals = float(ts["referrals"].sum())
+    gp = float(ts["gp_consultations"].sum())
+    costs = ts[["cost_link_workers_gbp", "cost_gp_gbp", "cost_ae_gbp"]].sum()
+    return {
+        "weeks": weeks,
+        "lonely_share_mean": float(ts["lonely_share"].mean()),
+        "lonely_share_final": float(ts["lonely_share"].iloc[-1]),
+        "gp_consultations_per_person_year": per_person_year("gp_consultations"),
+        "gp_social_share": float(ts["gp_social_consultations"].sum()) / gp if gp else float("nan"),
+        "ae_attendances_per_1000_year": 1000 * per_person_year("ae_attendances"),
+        "referrals_total": float(ts["referrals"].sum()),
+        "referral_refusal_share": float(ts["referrals_refused"].sum()) / referrals if referrals else float("nan"),
+        "lw_intake_total": taken,
+        "clients_supported_total": float(ts["clients_supported"].sum()),
+        "clients_per_fte_year": float(taken / fte / years) if fte > 0 else float("nan"),
+        "lw_wait_weeks_mean": (
+            float(np.nansum(ts["lw_wait_weeks_mean"] * ts["lw_taken_on"])) / taken_on if taken_on else float("nan")
+        ),
+        "lw_waiting_mean": float(ts["lw_waiting"].mean()),
+        "group_attendance_per_week": float(ts["group_attendance"].mean()),
+        "groups_active_final": float(ts["groups_active"].iloc[-1]),
+        "volunteers_final": float(ts["volunteers"].iloc[-1]),
+        "formal_volunteering_share_mean": float(ts["formal_volunteering_share"].mean()),
+        "mean_wellbeing": float(ts["mean_wellbeing"].mean()),
+        "cost_link_workers_gbp": float(costs["cost_link_workers_gbp"]),
+        "cost_gp_gbp": float(costs["cost_gp_gbp"]),
+        "cost_ae_gbp": float(costs["cost_ae_gbp"]),
+    }

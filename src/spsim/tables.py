@@ -1,0 +1,150 @@
+"""Columnar state: one numpy array per attribute, one row per entity.
+
+Residents, practices, link workers and groups all keep their state in a :class:`Table`; the
+Mesa agents in :mod:`spsim.agents` are thin views onto one row, so agent-level code (the app,
+notebooks, tests) and whole-array weekly rules read and write the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class Table:
+    """A fixed set of named columns that can grow by appending rows."""
+
+    #: column name -> (dtype, fill value for new rows); subclasses override
+    schema: dict[str, tuple[Any, Any]] = {}
+
+    def __init__(self, n: int = 0, capacity: int | None = None):
+        self.n = int(n)
+        cap = max(int(capacity or n), 1)
+        self._cols: dict[str, np.ndarray] = {}
+        for name, (dtype, fill) in self.schema.items():
+            self._cols[name] = np.full(cap, fill, dtype=dtype)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name][: self.n]
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            cols[name][: self.n] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, k: int) -> slice:
+        """Add ``k`` rows filled with the schema defaults; return the slice of the new rows."""
+        start = self.n
+        need = start + k
+        for name, arr in self._cols.items():
+            if need > arr.shape[0]:
+                dtype, fill = self.schema[name]
+                grown = np.full(max(need, 2 * arr.shape[0]), fill, dtype=dtype)
+                grown[:start] = arr[:start]
+                self._cols[name] = grown
+        self.n = need
+        return slice(start, need)
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self._cols.values())
+
+
+I32 = np.int32
+
+
+class ResidentTable(Table):
+    schema = {
+        # fixed characteristics
+        "age_band": (np.int8, 1),  # 0: under 25, 1: 25-64, 2: 65+
+        "household": (I32, -1),
+        "lives_alone": (np.bool_, False),
+        "neighbourhood": (I32, -1),
+        "deprivation": (np.int8, 3),  # quintile 1 (least) .. 5 (most deprived)
+        "practice": (I32, -1),
+        "ltc": (np.bool_, False),
+        "gp_base": (np.float32, 0.0),  # medical consultations per week outside episodes
+        "ae_base": (np.float32, 0.0),  # A&E attendances per week outside episodes
+        "need_onset_mult": (np.float32, 1.0),
+        "queue_key": (np.float32, 0.0),  # fixed tie-break for queues and allocations
+        # changing state
+        "in_episode": (np.bool_, False),
+        "needs": (np.uint8, 0),  # bitmask over NEEDS
+        "lonely": (np.bool_, False),
+        "wellbeing": (np.float32, 7.0),  # 0-10 (ONS life-satisfaction scale)
+        "confidence": (np.float32, 0.5),  # 0-1
+        "lw_status": (np.int8, 0),  # 0 none, 1 waiting, 2 on a caseload
+        "lw_since": (I32, -1),  # week the current status began
+        "lw_worker": (I32, -1),
+        "lw_contacts": (np.int16, 0),
+        "lw_accompanied": (np.bool_, False),
+        "lw_eligible_from": (I32, -(2**30)),  # cooldown after leaving link work
+        "group": (I32, -1),  # community group attended (a place), -1 none
+        "group_since": (I32, -1),
+        "group_accompanied": (np.bool_, False),
+        "attended": (np.bool_, False),  # attended a group session this week
+        "volunteer": (np.bool_, False),  # formal volunteering (any cause) this month
+        "volunteer_group": (I32, -1),  # the group volunteered for, -1 none
+        "times_referred": (np.int16, 0),
+        "times_supported": (np.int16, 0),
+    }
+
+
+class PracticeTable(Table):
+    schema = {
+        "list_size": (I32, 0),
+        "capacity": (I32, 0),  # appointments per week
+        "recognition": (np.float64, 0.0),
+        "referral": (np.float64, 0.0),
+        "feedback": (I32, 0),  # discharges fed back so far
+    }
+
+
+class LinkWorkerTable(Table):
+    schema = {
+        "fte": (np.float64, 0.0),
+        "caseload_cap": (I32, 0),
+        "clients": (I32, 0),
+        "supported": (I32, 0),
+    }
+
+
+class GroupTable(Table):
+    schema = {
+        "kind": (np.int8, 0),  # index into GROUP_KINDS
+        "open": (np.bool_, False),
+        "neighbourhood": (I32, -1),
+        "members": (I32, 0),
+        "volunteers": (I32, 0),
+        "places": (I32, 0),
+        "weeks_short": (I32, 0),
+        "funds": (np.float64, 0.0),
+        "income": (np.float64, 0.0),  # GBP per week
+        "cost": (np.float64, 0.0),  # GBP per week
+        "started_week": (I32, 0),
+        "closed_week": (I32, -1),
+        "attendance": (I32, 0),
+    }
+
+
+# Non-medical needs (bits of ResidentTable.needs) and the group kind that meets each.
+NEEDS = ("debt", "housing", "employment", "mental_wellbeing", "inactivity")
+# Five Ways to Wellbeing plus practical advice.
+GROUP_KINDS = ("connect", "be_active", "keep_learning", "take_notice", "give", "advice")
+GROUP_KIND_SHARES = np.array([0.30, 0.25, 0.12, 0.10, 0.08, 0.15])
+NEED_TO_KIND = np.array([5, 5, 2, 3, 1], dtype=np.int8)  # debt, housing -> advice ...
+LONELY_KIND = 0  # loneliness -> connect
+
+
+def popcount8(x: np.ndarray) -> np.ndarray:
+    """Number of set bits in a uint8 array."""
+    return np.bitwise_count(x) if hasattr(np, "bitwise_count") else np.unpackbits(
+        x[:, None], axis=1).sum(axis=1)
