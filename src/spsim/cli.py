@@ -76,6 +76,14 @@ def build_parser() -> Parser:
     r.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
+    e = sub.add_parser("evaluate", help="true effect of the service vs pre-post and matched-control estimates")
+    scenario_args(e)
+    e.add_argument("--seed", type=_nonneg_int, help="root seed (simulation.seed)")
+    e.add_argument("--replicates", type=_positive_int("replicates"), help="replicates (simulation.replicates)")
+    e.add_argument("--workers", type=_positive_int("workers"), default=1, help="worker processes (default 1)")
+    e.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-evaluation)")
+    e.add_argument("--quiet", action="store_true", help="no summary")
+
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
     scenario_args(v)
 
@@ -229,7 +237,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "params": cmd_params}
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import MIN_TOTAL_WEEKS, estimates, evaluate, narrative, plot
+
+    extra = []
+    if args.seed is not None:
+        extra.append(f"simulation.seed={args.seed}")
+    if args.replicates is not None:
+        extra.append(f"simulation.replicates={args.replicates}")
+    cfg = _load(args, extra)
+    if cfg.link_workers.fte <= 0:
+        raise ConfigError(args.config or "<built-in default>", "link_workers.fte",
+                          "is 0: there is no service to evaluate")
+    sim = cfg.simulation
+    if sim.burn_in_weeks + sim.weeks < MIN_TOTAL_WEEKS:
+        weeks = MIN_TOTAL_WEEKS - sim.burn_in_weeks
+        cfg = load_config(args.config, [*args.overrides, *extra, f"simulation.weeks={weeks}"], overlays=args.overlay)
+        if not args.quiet:
+            print(f"spsim evaluate: running {weeks} weeks after burn-in so every referral has a year before and after",
+                  file=sys.stderr)
+    out = args.out or Path("results") / f"{cfg.simulation.name}-evaluation"
+    check_output_dir(out)
+    per_resident, est = evaluate(cfg, workers=args.workers)
+    text = narrative(est, per_resident, cfg)
+
+    def write(tmp: Path) -> None:
+        write_csv(est, tmp / "evaluation.csv")
+        write_parquet(per_resident, tmp / "evaluation_residents.parquet")
+        (tmp / "evaluation.md").write_text(
+            f"# Evaluation of '{cfg.simulation.name}'\n\n{text}\n\n![estimates](evaluation.png)\n", encoding="utf-8")
+        if len(per_resident):
+            plot(est, tmp / "evaluation.png")
+        write_json({"spsim_version": __version__, "config": to_dict(cfg), "seed": cfg.simulation.seed,
+                    "cohort": int(len(per_resident))}, tmp / "run.json")
+
+    atomic_output(out, write)
+    if not args.quiet:
+        print(text)
+        print(f"results in {out}/: evaluation.csv, evaluation.md, evaluation.png, evaluation_residents.parquet")
+    return 0
+
+
+COMMANDS = {"evaluate": cmd_evaluate, "run": cmd_run, "validate": cmd_validate, "params": cmd_params}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -72,6 +72,9 @@ class SocialPrescribingModel(mesa.Model):
     agents:
         Create one Mesa agent per resident (default). Practices, link workers and groups are
         always Mesa agents.
+    analyzers:
+        Plug-ins with ``init(model)`` and ``apply(model)``; ``apply`` runs at the end of every
+        week (after outcomes are recorded), e.g. :class:`spsim.analyzers.ResidentHistory`.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class SocialPrescribingModel(mesa.Model):
         replicate: int = 0,
         seed_seq: np.random.SeedSequence | None = None,
         agents: bool = True,
+        analyzers: list | tuple = (),
     ):
         cfg = cfg or Config()
         if seed_seq is None:
@@ -109,6 +113,8 @@ class SocialPrescribingModel(mesa.Model):
         self.seen_social = np.zeros(n, bool)
         self.referred_this_week = np.zeros(n, bool)
         self.discharged = np.zeros(n, bool)
+        self.ae_this_week = np.zeros(n, bool)
+        self.intake_this_week = np.zeros(n, bool)
 
         for i in range(self.practices.n):
             GPPractice(self, i)
@@ -125,6 +131,9 @@ class SocialPrescribingModel(mesa.Model):
             m.init(self)
         Groups()._update_capacity(self)
         self.recorder = Recorder(cfg.simulation.weeks)
+        self.analyzers = list(analyzers)
+        for a in self.analyzers:
+            a.init(self)
 
     # ------------------------------------------------------------------ running
     @property
@@ -146,6 +155,8 @@ class SocialPrescribingModel(mesa.Model):
         self.week += 1
         if self.week > self.cfg.simulation.burn_in_weeks:
             self.recorder.record(self, self.tally)
+        for a in self.analyzers:
+            a.apply(self)
         self.running = self.recorder.i < self.recorder.weeks
 
     def run(self, progress=None) -> None:

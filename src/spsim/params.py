@@ -194,6 +194,8 @@ class LinkWorkerParams(Section):
                                            doc="Confidence gained at each contact")
     need_resolution_multiplier: float = P(3.0, ge=1, le=50, unit="x", source="assumption",
                                           doc="Needs resolve this much faster while a client is supported")
+    effect_on_residents: float = P(1.0, ge=0, le=1, unit="share of full effect", source="- (evaluation switch)",
+                                   doc="Scales everything link work does to clients (faster need resolution, confidence, group matching, spillover); 0 keeps the referral process but makes the service inert, for null-effect evaluation checks")
     waiting_policy: Literal["fifo", "need"] = P("fifo", unit="-", source="assumption",
                                                 doc="fifo: first come first served; need: most needs first, then longest wait")
     salary_gbp: float = P(38_000.0, ge=0, le=1e6, unit="GBP per FTE-year", source="NHS ARRS Band 5 (36,000-40,000)",

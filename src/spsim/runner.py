@@ -83,8 +83,39 @@ def run_replicate(
     )
 
 
-def _worker(cfg_json: str, replicate: int) -> ReplicateResult:
-    return run_replicate(Config.model_validate_json(cfg_json), replicate)
+def _call_json(fn: Callable, cfg_json: str, *args: Any) -> Any:
+    return fn(Config.model_validate_json(cfg_json), *args)
+
+
+def map_ordered(
+    fn: Callable[..., Any],
+    tasks: list[tuple],
+    workers: int = 1,
+    done: Callable[[Any], None] | None = None,
+) -> list[Any]:
+    """``[fn(*t) for t in tasks]``, in worker processes when ``workers > 1``.
+
+    Each task's first element is a Config (sent to workers as JSON). Results come back in task
+    order whatever order they finish in, so serial and parallel runs give the same output.
+    """
+    workers = max(1, min(workers, len(tasks)))
+    results = []
+    if workers == 1:
+        for t in tasks:
+            res = fn(*t)
+            results.append(res)
+            if done is not None:
+                done(res)
+        return results
+    ctx = mp.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_call_json, fn, t[0].model_dump_json(), *t[1:]) for t in tasks]
+        for fut in futures:
+            res = fut.result()
+            results.append(res)
+            if done is not None:
+                done(res)
+    return results
 
 
 def run(
@@ -98,17 +129,11 @@ def run(
     workers = max(1, min(workers, reps))
     result = RunResult(cfg=cfg, workers=workers)
     weeks_per_rep = cfg.simulation.burn_in_weeks + cfg.simulation.weeks
+    tasks = [(cfg, r) for r in range(reps)]
     if workers == 1:
-        for r in range(reps):
-            result.replicates.append(run_replicate(cfg, r, progress))
+        result.replicates = [run_replicate(cfg, r, progress) for r in range(reps)]
     else:
-        cfg_json = cfg.model_dump_json()
-        ctx = mp.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_worker, cfg_json, r) for r in range(reps)]
-            for fut in futures:  # replicate order, whatever order they finish in
-                result.replicates.append(fut.result())
-                if progress is not None:
-                    progress(weeks_per_rep)
+        done = (lambda _res: progress(weeks_per_rep)) if progress is not None else None
+        result.replicates = map_ordered(run_replicate, tasks, workers, done)
     result.wall_seconds = time.perf_counter() - t0
     return result

@@ -49,6 +49,7 @@ class HelpSeeking(Mechanism):
         ae = u[3] < p_ae
 
         model.seen_gp = seen
+        model.ae_this_week = ae
         model.seen_social = seen & social
         t = model.tally
         t["gp_requests"] += int(request.sum())

@@ -32,8 +32,11 @@ class LifeEvents(Mechanism):
         r.in_episode = np.where(ep, u[0] >= 1.0 / h.episode_mean_weeks, u[0] < weekly_prob(h.episode_per_year))
 
         base = 1.0 / c.needs.mean_duration_weeks
-        res_mult = np.where(r.lw_status == 2, np.float32(c.link_workers.need_resolution_multiplier), np.float32(1.0))
-        kind_attended = np.where(r.attended, model.groups.kind[np.maximum(r.group, 0)] if model.groups.n else -1, -1)
+        lw = c.link_workers
+        boost = 1.0 + lw.effect_on_residents * (lw.need_resolution_multiplier - 1.0)
+        res_mult = np.where(r.lw_status == 2, np.float32(boost), np.float32(1.0))
+        attending = r.attended & (r.group >= 0)
+        kind_attended = np.where(attending, model.groups.kind[np.maximum(r.group, 0)], -1) if model.groups.n else -1
         needs = r.needs.copy()
         for k in range(len(NEEDS)):
             bit = np.uint8(1 << k)

@@ -78,11 +78,17 @@ class LinkWork(Mechanism):
         r.lw_contacts[eng] = 1
         r.lw_since[eng] = week
         workers.clients = workers.clients + np.bincount(slots, minlength=workers.n)
+        model.intake_this_week = np.zeros(r.n, dtype=bool)
+        model.intake_this_week[eng] = True
 
         # contacts: confidence grows; matching to a group at the matching contact
         active = r.lw_status == ACTIVE
-        r.confidence[active] = np.minimum(r.confidence[active] + lw.confidence_gain_per_contact, 1.0)
-        to_match = np.flatnonzero(active & (r.lw_contacts == lw.match_at_contact) & (r.group < 0))
+        effect = lw.effect_on_residents
+        r.confidence[active] = np.minimum(r.confidence[active] + effect * lw.confidence_gain_per_contact, 1.0)
+        # with a partial effect only a fixed share of clients (by their fixed key) is matched
+        to_match = np.flatnonzero(
+            active & (r.lw_contacts == lw.match_at_contact) & (r.group < 0) & (r.queue_key < effect)
+        )
         matched = allocate_places(model, to_match, preferred_kind(r, to_match))
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True

@@ -23,7 +23,7 @@ class Volunteering(Mechanism):
         in_group = r.volunteer_group >= 0
         r.volunteer = in_group | np.where(r.volunteer, u[0] >= p_stop, u[0] < p_start)
 
-        spill = np.flatnonzero(model.discharged & (u[1] < v.spillover))
+        spill = np.flatnonzero(model.discharged & (u[1] < v.spillover * c.link_workers.effect_on_residents))
         if spill.size and g.n and g.open.any():
             own = r.group[spill]
             own_open = (own >= 0) & g.open[np.maximum(own, 0)]
