@@ -238,7 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import MIN_TOTAL_WEEKS, estimates, evaluate, narrative, plot
+    from .evaluation import MIN_TOTAL_WEEKS, evaluate, narrative, plot
 
     extra = []
     if args.seed is not None:
