@@ -37,6 +37,7 @@ from .network import build_network
 from .outcomes import Recorder
 from .params import Config
 from .population import (
+    add_programmes,
     build_link_workers,
     build_practices,
     build_residents,
@@ -107,6 +108,9 @@ class SocialPrescribingModel(mesa.Model):
         self.groups = GroupTable(0, capacity=max(cfg.groups.count, 16))
         new_group_rows(self.groups, cfg.groups.count, cfg, pop_rng, self.n_neighbourhoods, 0)
         seed_group_memberships(cfg, self.residents, self.groups, pop_rng)
+        add_programmes(cfg, self.groups, self.n_neighbourhoods)
+        self._train_connectors()
+        self.unmet_by_kind = np.zeros(6)  # recent unmet demand for group places, by kind
 
         n = self.residents.n
         self.seen_gp = np.zeros(n, bool)
@@ -135,6 +139,27 @@ class SocialPrescribingModel(mesa.Model):
         for a in self.analyzers:
             a.init(self)
 
+    def _train_connectors(self) -> None:
+        k = self.cfg.connectors.count
+        r = self.residents
+        key = self.streams["connectors"].random(r.n)  # drawn whatever k is: common random numbers
+        if k:
+            vols = np.flatnonzero(r.volunteer)
+            r.connector[vols[np.argsort(key[vols], kind="stable")][:k]] = True
+
+    @property
+    def lockdown(self) -> bool:
+        """Whether this week falls inside the configured lockdown shock."""
+        sh = self.cfg.shock
+        if sh.start_week < 0 or sh.weeks == 0:
+            return False
+        start = self.cfg.simulation.burn_in_weeks + sh.start_week
+        return start <= self.week < start + sh.weeks
+
+    @property
+    def total_link_worker_fte(self) -> float:
+        return float(self.cfg.link_workers.fte + sum(t.fte for t in self.cfg.teams))
+
     # ------------------------------------------------------------------ running
     @property
     def recorded_week(self) -> int:
@@ -148,6 +173,7 @@ class SocialPrescribingModel(mesa.Model):
     def step(self) -> None:
         """Advance one week, in the documented order."""
         self.tally.clear()
+        self.tally["lockdown"] = int(self.lockdown)
         n = self.residents.n
         for mech in self.mechanisms:
             u = self.streams.uniforms(mech.stream, mech.rows, n) if mech.rows else None

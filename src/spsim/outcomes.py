@@ -19,6 +19,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "ae_attendances": ("attendances", "A&E attendances this week"),
     "referrals": ("referrals", "Referrals to link work this week (GP + self), before refusal"),
     "referrals_refused": ("referrals", "Referrals refused by the resident"),
+    "referrals_connector": ("referrals", "Of the referrals, those made by community connectors"),
+    "referrals_outreach": ("referrals", "Of the referrals, those made by proactive outreach"),
+    "signposted_to_groups": ("residents", "Signposted by a connector straight into a group place"),
     "lw_waiting": ("residents", "On the link-worker waiting list at the end of the week"),
     "lw_active_clients": ("residents", "On a link-worker caseload at the end of the week"),
     "lw_taken_on": ("residents", "Taken off the waiting list this week (engaged or not)"),
@@ -32,19 +35,24 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "group_places": ("places", "Places in open groups"),
     "groups_active": ("groups", "Open groups"),
     "groups_closed": ("groups", "Groups that closed this week"),
-    "groups_started": ("groups", "Groups started this week"),
+    "groups_started": ("groups", "Groups started this week (by residents or community developers)"),
+    "programme_completions": ("residents", "Participants finishing a fixed-length programme this week"),
     "volunteers": ("residents", "Residents volunteering for a community group"),
     "formal_volunteering_share": ("share", "Residents volunteering formally (any cause) this month"),
     "new_volunteers_spillover": ("residents", "Discharged clients who became group volunteers this week"),
     "mean_wellbeing": ("score 0-10", "Mean wellbeing"),
-    "cost_link_workers_gbp": ("GBP", "Link-worker pay with on-costs this week"),
+    "lockdown": ("flag", "1 in lockdown weeks (shock overlay), else 0"),
+    "cost_link_workers_gbp": ("GBP", "Link-worker pay with on-costs this week (all teams)"),
+    "cost_development_gbp": ("GBP", "Community-developer pay with on-costs this week"),
+    "cost_programmes_gbp": ("GBP", "Running cost of fixed-length programmes this week"),
+    "cost_grants_gbp": ("GBP", "Small grants paid to groups this week"),
     "cost_gp_gbp": ("GBP", "Cost of GP consultations this week"),
     "cost_ae_gbp": ("GBP", "Cost of A&E attendances this week"),
 }
 
 
 #: columns that count things: written as integers
-COUNT_UNITS = {"consultations", "requests", "attendances", "referrals", "residents", "groups", "places"}
+COUNT_UNITS = {"consultations", "requests", "attendances", "referrals", "residents", "groups", "places", "flag"}
 INT_COLUMNS = tuple(k for k, (unit, _) in COLUMNS.items() if unit in COUNT_UNITS)
 
 
@@ -64,7 +72,8 @@ class Recorder:
         i = self.i
         n = r.n
         for k in ("gp_consultations", "gp_social_consultations", "gp_unmet", "ae_attendances",
-                  "referrals", "referrals_refused", "lw_taken_on", "lw_intake", "clients_supported", "lw_reneged",
+                  "referrals", "referrals_refused", "referrals_connector", "referrals_outreach", "signposted_to_groups",
+                  "programme_completions", "lw_taken_on", "lw_intake", "clients_supported", "lw_reneged",
                   "group_attendance", "groups_closed", "groups_started", "new_volunteers_spillover"):
             row[k][i] = tally[k]
         row["lw_dropouts"][i] = tally["lw_dropouts"] + tally["lw_not_engaged"]
@@ -80,7 +89,13 @@ class Recorder:
         row["formal_volunteering_share"][i] = r.volunteer.sum() / n
         row["mean_wellbeing"][i] = float(r.wellbeing.mean(dtype=np.float64))
         lw = c.link_workers
-        row["cost_link_workers_gbp"][i] = lw.fte * lw.salary_gbp * (1 + lw.on_cost_rate) / WEEKS_PER_YEAR
+        on_cost = 1 + lw.on_cost_rate
+        row["lockdown"][i] = tally["lockdown"]
+        row["cost_link_workers_gbp"][i] = model.total_link_worker_fte * lw.salary_gbp * on_cost / WEEKS_PER_YEAR
+        cd = c.community_development
+        row["cost_development_gbp"][i] = cd.fte * cd.salary_gbp * on_cost / WEEKS_PER_YEAR
+        row["cost_programmes_gbp"][i] = c.programmes.count * c.programmes.weekly_cost_gbp
+        row["cost_grants_gbp"][i] = tally["cost_grants_gbp"]
         row["cost_gp_gbp"][i] = tally["gp_consultations"] * c.costs.gp_consultation_gbp
         row["cost_ae_gbp"][i] = tally["ae_attendances"] * c.costs.ae_attendance_gbp
         self.i += 1
@@ -102,7 +117,8 @@ def summarise(ts: pd.DataFrame, population: int, fte: float) -> dict[str, float]
     taken_on = float(ts["lw_taken_on"].sum())
     referrals = float(ts["referrals"].sum())
     gp = float(ts["gp_consultations"].sum())
-    costs = ts[["cost_link_workers_gbp", "cost_gp_gbp", "cost_ae_gbp"]].sum()
+    cost_cols = [k for k in COLUMNS if k.startswith("cost_")]
+    costs = ts[cost_cols].sum()
     return {
         "weeks": weeks,
         "lonely_share_mean": float(ts["lonely_share"].mean()),
@@ -124,7 +140,6 @@ def summarise(ts: pd.DataFrame, population: int, fte: float) -> dict[str, float]
         "volunteers_final": float(ts["volunteers"].iloc[-1]),
         "formal_volunteering_share_mean": float(ts["formal_volunteering_share"].mean()),
         "mean_wellbeing": float(ts["mean_wellbeing"].mean()),
-        "cost_link_workers_gbp": float(costs["cost_link_workers_gbp"]),
-        "cost_gp_gbp": float(costs["cost_gp_gbp"]),
-        "cost_ae_gbp": float(costs["cost_ae_gbp"]),
+        "engagement_share": float(taken / (taken_on + ts["lw_reneged"].sum())) if taken_on else float("nan"),
+        **{k: float(costs[k]) for k in cost_cols},
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 def P(default: Any, *, unit: str, source: str, doc: str, ge=None, le=None, gt=None, lt=None):
@@ -248,6 +248,93 @@ class VolunteeringParams(Section):
                              doc="Rate at which general volunteers stop")
 
 
+class TeamParams(Section):
+    """An extra link-work team with its own caseload rules and who it serves (age-targeted
+    link workers, intensive care navigators). Referred residents go to the first team that
+    serves them; everyone else goes to the main ``link_workers`` team."""
+    name: str = P("team", unit="-", source="-", doc="Label")
+    fte: float = P(1.0, ge=0, le=1000, unit="FTE", source="local model", doc="Whole-time equivalents")
+    caseload_per_fte: int = P(20, ge=1, le=500, unit="clients per FTE", source="assumption", doc="Caseload cap")
+    contacts_per_client: int = P(10, ge=1, le=52, unit="contacts", source="assumption", doc="Contacts before discharge")
+    age_bands: list[int] = P([0, 1, 2], unit="age bands (0: <25, 1: 25-64, 2: 65+)", source="local model",
+                             doc="Ages the team serves")
+    min_needs: int = P(0, ge=0, le=6, unit="needs (loneliness counts as one)", source="local model",
+                       doc="Fewest needs a resident must have for this team")
+
+    @field_validator("age_bands")
+    @classmethod
+    def _bands(cls, v: list[int]) -> list[int]:
+        if not v or any(b not in (0, 1, 2) for b in v):
+            raise ValueError("must be a non-empty list of age bands 0, 1 or 2")
+        return sorted(set(v))
+
+
+class ConnectorParams(Section):
+    """Community connectors: trained residents who signpost people in their own networks (Frome)."""
+    count: int = P(0, ge=0, le=1_000_000, unit="residents", source="local model", doc="Connectors trained at the start (chosen among volunteers)")
+    signpost_per_year: float = P(1.0, ge=0, le=52, unit="per contact in need per year", source="assumption",
+                                 doc="Rate at which a connector signposts each of their ties who has a need")
+    to_link_worker_share: float = P(0.5, ge=0, le=1, unit="share", source="assumption",
+                                    doc="Share of signposted residents referred to a link worker; the rest find a group place directly")
+    from_spillover_share: float = P(0.0, ge=0, le=1, unit="share", source="assumption",
+                                    doc="Share of spillover volunteers who also become connectors")
+    stop_per_year: float = P(0.2, ge=0, le=52, unit="per connector-year", source="assumption", doc="Rate at which connectors stop")
+
+
+class CommunityDevelopmentParams(Section):
+    """Community developers / builders who start groups where unmet need piles up (Northern Devon, Kingsbridge)."""
+    fte: float = P(0.0, ge=0, le=1000, unit="FTE", source="local model", doc="Community developer whole-time equivalents")
+    groups_per_fte_year: float = P(6.0, ge=0, le=520, unit="groups per FTE-year", source="assumption",
+                                   doc="Groups a developer can start a year, where unmet demand exists")
+    salary_gbp: float = P(32_000.0, ge=0, le=1e6, unit="GBP per FTE-year", source="assumption (NJC scale, community development officer)",
+                          doc="Salary before on-costs (on-cost rate as link workers)")
+
+
+class OutreachParams(Section):
+    """Proactive identification ('Flow'): support pulled to isolated residents without a referral."""
+    per_year: float = P(0.0, ge=0, le=52, unit="per eligible resident-year", source="local model",
+                        doc="Rate at which lonely residents at the periphery are found and referred")
+    max_ties: int = P(4, ge=0, le=1000, unit="ties", source="assumption", doc="Residents with at most this many ties count as at the periphery")
+
+
+class AppParams(Section):
+    """App-based signposting (help@hand, referral apps) lowering referral friction."""
+    enabled: bool = P(False, unit="-", source="local model", doc="Whether residents and practices use a referral app")
+    self_referral_multiplier: float = P(2.0, ge=0, le=100, unit="x", source="assumption", doc="Self-referral rate multiplier")
+    gp_referral_multiplier: float = P(1.3, ge=0, le=100, unit="x", source="assumption", doc="GP referral probability multiplier")
+
+
+class ProgrammeParams(Section):
+    """A fixed-length programme (e.g. a 10-week outdoor wellbeing course, Kingsbridge)."""
+    count: int = P(0, ge=0, le=10_000, unit="programmes", source="local model", doc="Programmes running at once")
+    places: int = P(12, ge=1, le=1000, unit="places", source="assumption", doc="Places per programme")
+    weeks: int = P(10, ge=1, le=104, unit="weeks", source="local model (Kingsbridge 10-week course)", doc="Length; participants leave after it")
+    kind: Literal["connect", "be_active", "keep_learning", "take_notice", "give", "advice"] = P(
+        "take_notice", unit="-", source="assumption (outdoor: take notice / be active)", doc="Five Ways kind")
+    weekly_cost_gbp: float = P(300.0, ge=0, le=1e6, unit="GBP per week", source="assumption", doc="Running cost (paid by the scheme)")
+
+
+class GrantParams(Section):
+    """Small grants to community groups (Southern Staffordshire: 50,000 GBP)."""
+    budget_gbp_per_year: float = P(0.0, ge=0, le=1e9, unit="GBP per year", source="local model", doc="Grant budget")
+    max_grant_gbp: float = P(2_000.0, ge=0, le=1e7, unit="GBP", source="assumption", doc="Largest single grant")
+    low_funds_weeks: float = P(12.0, ge=0, le=520, unit="weeks of cost", source="assumption",
+                               doc="Groups with less than this many weeks of reserves can apply; funds are given quarterly")
+
+
+class ShockParams(Section):
+    """A lockdown shock (COVID-19 overlay): face-to-face groups stop, some move online, contact
+    with ties falls, volunteering surges, shielding residents get outreach calls."""
+    start_week: int = P(-1, ge=-1, le=5200, unit="recorded week", source="scenario", doc="First week of the lockdown (-1: no shock)")
+    weeks: int = P(0, ge=0, le=520, unit="weeks", source="scenario", doc="Length of the lockdown")
+    online_share: float = P(0.3, ge=0, le=1, unit="share", source="assumption (test beds moved some groups online)", doc="Share of groups that keep meeting online")
+    contact_multiplier: float = P(0.5, ge=0, le=1, unit="x", source="assumption", doc="Effect of ties on loneliness recovery during the lockdown")
+    volunteer_surge: float = P(3.0, ge=0, le=100, unit="x", source="assumption (mutual aid surge 2020)", doc="Volunteering start-rate multiplier during the lockdown")
+    shielding_outreach_per_year: float = P(0.0, ge=0, le=520, unit="per shielding resident in need per year", source="seeds (Cullompton: 500+ shielding patients contacted; Frome: shielding letters)",
+                                           doc="During the lockdown, link workers call residents aged 65+ or with a long-term condition who have a need, and refer them")
+    gp_demand_multiplier: float = P(0.7, ge=0, le=10, unit="x", source="assumption", doc="Medical GP demand multiplier during the lockdown")
+
+
 class CostParams(Section):
     gp_consultation_gbp: float = P(39.0, ge=0, le=1e4, unit="GBP", source="PSSRU (33-45)",
                                    doc="Cost of a GP consultation")
@@ -269,6 +356,14 @@ class Config(Section):
     link_workers: LinkWorkerParams = LinkWorkerParams()
     groups: GroupParams = GroupParams()
     volunteering: VolunteeringParams = VolunteeringParams()
+    teams: list[TeamParams] = P([], unit="-", source="local model", doc="Extra link-work teams (see TeamParams)")
+    connectors: ConnectorParams = ConnectorParams()
+    community_development: CommunityDevelopmentParams = CommunityDevelopmentParams()
+    outreach: OutreachParams = OutreachParams()
+    app: AppParams = AppParams()
+    programmes: ProgrammeParams = ProgrammeParams()
+    grants: GrantParams = GrantParams()
+    shock: ShockParams = ShockParams()
     costs: CostParams = CostParams()
 
 
@@ -281,6 +376,10 @@ def parameter_table(model: type[BaseModel] = Config, prefix: str = "") -> list[d
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             rows.extend(parameter_table(ann, key + "."))
             continue
+        item = (getattr(ann, "__args__", None) or (None,))[0]
+        if getattr(ann, "__origin__", None) is list and isinstance(item, type) and issubclass(item, BaseModel):
+            rows.extend(parameter_table(item, key + "[]."))
+            continue
         lo = hi = None
         for m in field.metadata:
             lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
@@ -288,11 +387,13 @@ def parameter_table(model: type[BaseModel] = Config, prefix: str = "") -> list[d
             hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
             hi = getattr(m, "lt", None) if getattr(m, "lt", None) is not None else hi
         extra = field.json_schema_extra or {}
-        choices = getattr(ann, "__args__", None)
-        rng = (
-            " | ".join(map(str, choices)) if choices and not lo and not hi
-            else f"{lo if lo is not None else ''} to {hi if hi is not None else ''}".strip()
-        )
+        choices = getattr(ann, "__args__", None) if getattr(ann, "__origin__", None) is Literal else None
+        if choices:
+            rng = " | ".join(map(str, choices))
+        elif lo is None and hi is None:
+            rng = "-"
+        else:
+            rng = f"{lo if lo is not None else ''} to {hi if hi is not None else ''}".strip()
         rows.append(
             dict(key=key, default=field.default, unit=extra.get("unit", ""), range=rng,
                  source=extra.get("source", ""), description=field.description or "")

@@ -88,16 +88,33 @@ def link_worker_split(fte: float) -> list[float]:
     return [fte / k] * k
 
 
-def build_link_workers(cfg: Config) -> LinkWorkerTable:
+def team_specs(cfg: Config) -> list[tuple[float, int, int]]:
+    """(fte, caseload_per_fte, contacts_per_client) for team 0 (main) and each extra team."""
     lw = cfg.link_workers
-    ftes = link_worker_split(lw.fte)
+    return [(lw.fte, lw.caseload_per_fte, lw.contacts_per_client)] + [
+        (t.fte, t.caseload_per_fte, t.contacts_per_client) for t in cfg.teams
+    ]
+
+
+def build_link_workers(cfg: Config) -> LinkWorkerTable:
+    """Workers of at most 1 FTE for each team; a team's caseload cap is round(fte x caseload_per_fte)
+    spread as evenly as possible over its workers."""
+    teams, ftes, caps = [], [], []
+    for k, (fte, per_fte, _) in enumerate(team_specs(cfg)):
+        split = link_worker_split(fte)
+        if not split:
+            continue
+        total = int(round(fte * per_fte))
+        base = np.full(len(split), total // len(split))
+        base[: total - base.sum()] += 1
+        teams += [k] * len(split)
+        ftes += split
+        caps += base.tolist()
     t = LinkWorkerTable(len(ftes), capacity=max(len(ftes), 1))
     if ftes:
+        t.team = teams
         t.fte = ftes
-        total = int(round(lw.fte * lw.caseload_per_fte))
-        base = np.full(len(ftes), total // len(ftes))
-        base[: total - base.sum()] += 1
-        t.caseload_cap = base
+        t.caseload_cap = caps
     return t
 
 
@@ -117,7 +134,24 @@ def new_group_rows(
     if gp.initial_funds_weeks > 0:
         groups.funds[rows] = gp.weekly_cost_gbp * rng.exponential(gp.initial_funds_weeks, size=k)
     groups.started_week[rows] = week
+    groups.online[rows] = rng.random(k) < cfg.shock.online_share
     return rows
+
+
+def add_programmes(cfg: Config, groups: GroupTable, n_hoods: int) -> None:
+    """Fixed-length programmes: staffed and funded by the scheme, so they never close."""
+    pr = cfg.programmes
+    if pr.count == 0:
+        return
+    from .tables import GROUP_KINDS
+
+    rows = groups.append(pr.count)
+    groups.kind[rows] = GROUP_KINDS.index(pr.kind)
+    groups.open[rows] = True
+    groups.neighbourhood[rows] = (np.arange(pr.count) * n_hoods) // pr.count
+    groups.fixed_weeks[rows] = pr.weeks
+    groups.places[rows] = pr.places
+    groups.online[rows] = False
 
 
 def seed_group_memberships(

@@ -30,6 +30,8 @@ STREAM_IDS: dict[str, int] = {
     "volunteering": 9,
     "mesa": 10,
     "community": 11,
+    "connectors": 12,
+    "development": 13,
 }
 
 

@@ -77,7 +77,7 @@ def run_replicate(
     return ReplicateResult(
         replicate=replicate,
         timeseries=ts,
-        summary=summarise(ts, cfg.population.size, cfg.link_workers.fte),
+        summary=summarise(ts, cfg.population.size, model.total_link_worker_fte),
         build_seconds=t1 - t0,
         run_seconds=t2 - t1,
     )

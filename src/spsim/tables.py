@@ -84,6 +84,7 @@ class ResidentTable(Table):
         "lw_status": (np.int8, 0),  # 0 none, 1 waiting, 2 on a caseload
         "lw_since": (I32, -1),  # week the current status began
         "lw_worker": (I32, -1),
+        "lw_team": (np.int8, -1),  # team of the current referral: 0 main, 1.. extra teams
         "lw_contacts": (np.int16, 0),
         "lw_accompanied": (np.bool_, False),
         "lw_eligible_from": (I32, -(2**30)),  # cooldown after leaving link work
@@ -93,6 +94,7 @@ class ResidentTable(Table):
         "attended": (np.bool_, False),  # attended a group session this week
         "volunteer": (np.bool_, False),  # formal volunteering (any cause) this month
         "volunteer_group": (I32, -1),  # the group volunteered for, -1 none
+        "connector": (np.bool_, False),  # community connector signposting their own ties
         "times_referred": (np.int16, 0),
         "times_supported": (np.int16, 0),
     }
@@ -110,6 +112,7 @@ class PracticeTable(Table):
 
 class LinkWorkerTable(Table):
     schema = {
+        "team": (np.int8, 0),  # 0 main team, 1.. extra teams (Config.teams)
         "fte": (np.float64, 0.0),
         "caseload_cap": (I32, 0),
         "clients": (I32, 0),
@@ -132,6 +135,8 @@ class GroupTable(Table):
         "started_week": (I32, 0),
         "closed_week": (I32, -1),
         "attendance": (I32, 0),
+        "online": (np.bool_, False),  # keeps meeting online during a lockdown
+        "fixed_weeks": (I32, 0),  # >0: a fixed-length programme; members leave after this many weeks
     }
 
 

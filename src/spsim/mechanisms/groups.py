@@ -50,25 +50,27 @@ def _fill(model, who: np.ndarray, groups_ok: np.ndarray) -> tuple[np.ndarray, np
     return who[:k], slots[:k]
 
 
-def allocate_places(model, who: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool = True) -> np.ndarray:
     """Place residents ``who`` in open groups with free places, preferring ``kinds``; fall
     back to any group. Deterministic given the state: residents are served by their fixed
-    queue key. Returns the residents who got a place."""
+    queue key. Fixed-length programmes take only referred clients (``programmes=True``).
+    Returns the residents who got a place."""
     r, g = model.residents, model.groups
     if who.size == 0 or g.n == 0:
         return who[:0]
+    allowed = np.ones(g.n, bool) if programmes else g.fixed_weeks == 0
     order = np.argsort(r.queue_key[who], kind="stable")
     who, kinds = who[order], kinds[order]
     placed_all = []
     for k in range(len(GROUP_KINDS)):
         sel = who[kinds == k]
-        placed, slots = _fill(model, sel, g.kind == k)
+        placed, slots = _fill(model, sel, allowed & (g.kind == k))
         _join(model, placed, slots)
         placed_all.append(placed)
     got = np.concatenate(placed_all)
     rest = np.setdiff1d(who, got, assume_unique=True)
     rest = rest[np.argsort(r.queue_key[rest], kind="stable")]
-    placed, slots = _fill(model, rest, np.ones(g.n, bool))
+    placed, slots = _fill(model, rest, allowed)
     _join(model, placed, slots)
     return np.concatenate([got, placed])
 
@@ -99,8 +101,15 @@ class Groups(Mechanism):
         r, g, c, week = model.residents, model.groups, model.cfg, model.week
         gp, t = c.groups, model.tally
 
-        # 1. members leave; unaccompanied low-confidence newcomers are likelier to
+        # 1. members leave; unaccompanied low-confidence newcomers are likelier to; programme
+        #    participants leave when their course ends
         member = r.group >= 0
+        if g.n and (g.fixed_weeks > 0).any():
+            course = np.where(member, g.fixed_weeks[np.maximum(r.group, 0)], 0)
+            finished = member & (course > 0) & (week - r.group_since >= course)
+            release_members(model, finished)
+            t["programme_completions"] += int(finished.sum())
+            member = r.group >= 0
         early = (
             member
             & (week - r.group_since < 4)
@@ -121,10 +130,12 @@ class Groups(Mechanism):
         # 3. volunteers, places, money; closures
         if g.n:
             self._update_capacity(model)
-            g.funds = np.where(g.open, g.funds + g.income - g.cost, g.funds)
-            short = g.open & (g.volunteers < gp.volunteers_needed)
+            community = g.open & (g.fixed_weeks == 0)  # programmes are funded and staffed by the scheme
+            g.funds = np.where(community, g.funds + g.income - g.cost, g.funds)
+            self._grants(model, community)
+            short = community & (g.volunteers < gp.volunteers_needed)
             g.weeks_short = np.where(short, g.weeks_short + 1, 0)
-            closing = g.open & ((g.weeks_short >= gp.weeks_short_to_close) | (g.funds < 0))
+            closing = community & ((g.weeks_short >= gp.weeks_short_to_close) | (g.funds < 0))
             if closing.any():
                 g.open = g.open & ~closing
                 g.closed_week = np.where(closing, week, g.closed_week)
@@ -136,15 +147,31 @@ class Groups(Mechanism):
             self._update_capacity(model)
             self._trim_over_capacity(model)
 
-        # 4. new groups started by residents (count drawn from the community stream)
-        self._start_groups(model, u[2])
+        # 4. new groups started by residents, and by community developers where demand is unmet
+        k = int(model.streams["community"].poisson(gp.new_per_year_per_10k * r.n / 10_000 / 52.0))
+        self._start_groups(model, u[2], k, kinds=None)
+        cd = c.community_development
+        k_dev = int(model.streams["development"].poisson(cd.fte * cd.groups_per_fte_year / 52.0))
+        if k_dev and model.unmet_by_kind.sum() >= 1:
+            kinds = np.argsort(-model.unmet_by_kind, kind="stable")[:k_dev]
+            kinds = np.resize(kinds, k_dev).astype(np.int8)
+            self._start_groups(model, u[2], k_dev, kinds=kinds)
+            model.unmet_by_kind[kinds] = 0
+            t["groups_started_by_developers"] += k_dev
+        model.unmet_by_kind *= 0.95  # unmet demand is remembered for a few months
 
         # 5. residents join groups on their own when a place is free
         joiners = np.flatnonzero((r.group < 0) & (u[0] < weekly_prob(gp.self_join_per_year)))
-        allocate_places(model, joiners, preferred_kind(r, joiners))
+        kinds_j = preferred_kind(r, joiners)
+        placed = allocate_places(model, joiners, kinds_j, programmes=False)
+        if joiners.size > placed.size:
+            unplaced = ~np.isin(joiners, placed)
+            model.unmet_by_kind += np.bincount(kinds_j[unplaced], minlength=model.unmet_by_kind.size)
 
-        # 6. attendance this week
+        # 6. attendance this week (during a lockdown only groups that moved online meet)
         r.attended = (r.group >= 0) & (u[3] < gp.attendance)
+        if model.lockdown and g.n:
+            r.attended &= g.online[np.maximum(r.group, 0)]
         if g.n:
             g.attendance = np.bincount(r.group[r.attended], minlength=g.n)
         t["group_attendance"] += int(r.attended.sum())
@@ -153,7 +180,9 @@ class Groups(Mechanism):
         r, g, gp = model.residents, model.groups, model.cfg.groups
         g.volunteers = np.bincount(r.volunteer_group[r.volunteer_group >= 0], minlength=g.n)
         g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
-        g.places = np.where(g.open, np.minimum(gp.max_places, gp.places_per_volunteer * g.volunteers), 0)
+        run_by_volunteers = np.minimum(gp.max_places, gp.places_per_volunteer * g.volunteers)
+        places = np.where(g.fixed_weeks > 0, model.cfg.programmes.places, run_by_volunteers)
+        g.places = np.where(g.open, places, 0)
 
     def _trim_over_capacity(self, model) -> None:
         """Members beyond a group's places (places shrank): the newest members leave."""
@@ -172,20 +201,41 @@ class Groups(Mechanism):
         model.tally["members_displaced"] += int(out.sum())
         g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
 
-    def _start_groups(self, model, key: np.ndarray) -> None:
+    def _start_groups(self, model, key: np.ndarray, k: int, kinds: np.ndarray | None) -> None:
+        """Open ``k`` groups (of ``kinds`` if given, else random kinds); their founders are free
+        volunteers with the lowest luck key this week."""
         r, g, gp = model.residents, model.groups, model.cfg.groups
-        rng = model.streams["community"]
-        k = int(rng.poisson(gp.new_per_year_per_10k * r.n / 10_000 / 52.0))
         if k == 0:
             return
+        rng = model.streams["community"] if kinds is None else model.streams["development"]
         rows = new_group_rows(g, k, model.cfg, rng, model.n_neighbourhoods, model.week)
+        if kinds is not None:
+            g.kind[rows] = kinds
+            # developers start groups where most lonely residents have no group
+            need = np.bincount(r.neighbourhood[r.lonely & (r.group < 0)], minlength=model.n_neighbourhoods)
+            g.neighbourhood[rows] = np.argsort(-need, kind="stable")[np.arange(k) % need.size]
         new_ids = np.arange(rows.start, rows.stop)
         for i in new_ids:  # a handful of new groups a week: one Mesa agent each
             CommunityGroup(model, int(i))
-        # founders: free volunteers with the lowest luck key this week become its volunteers
-        need = max(gp.volunteers_needed, 1)
+        need_v = max(gp.volunteers_needed, 1)
         pool = np.flatnonzero(r.volunteer & (r.volunteer_group < 0))
-        pool = pool[np.argsort(key[pool], kind="stable")][: k * need]
-        r.volunteer_group[pool] = np.repeat(new_ids, need)[: pool.size]
+        pool = pool[np.argsort(key[pool], kind="stable")][: k * need_v]
+        r.volunteer_group[pool] = np.repeat(new_ids, need_v)[: pool.size]
         self._update_capacity(model)
         model.tally["groups_started"] += k
+
+    def _grants(self, model, community: np.ndarray) -> None:
+        """Quarterly small grants to groups running out of reserves, poorest first."""
+        gr, g = model.cfg.grants, model.groups
+        if gr.budget_gbp_per_year <= 0 or model.week % 13 != 0:
+            return
+        low = np.flatnonzero(community & (g.funds < gr.low_funds_weeks * g.cost))
+        if low.size == 0:
+            return
+        low = low[np.argsort(g.funds[low], kind="stable")]
+        budget = gr.budget_gbp_per_year / 4.0
+        n_grants = min(low.size, int(budget // gr.max_grant_gbp) if gr.max_grant_gbp > 0 else 0)
+        paid = low[:n_grants]
+        g.funds[paid] += gr.max_grant_gbp
+        model.tally["grants_paid"] += int(paid.size)
+        model.tally["cost_grants_gbp"] += float(paid.size * gr.max_grant_gbp)

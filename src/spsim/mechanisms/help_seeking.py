@@ -27,6 +27,8 @@ class HelpSeeking(Mechanism):
         ep_mult = np.where(r.in_episode, np.float32(h.episode_multiplier), np.float32(1.0))
         social_units = popcount8(r.needs) + r.lonely
         lam_med = r.gp_base * ep_mult
+        if model.lockdown:
+            lam_med = lam_med * np.float32(c.shock.gp_demand_multiplier)
         lam_soc = np.float32(c.needs.gp_uplift_per_year / WEEKS_PER_YEAR) * social_units
         lam = lam_med + lam_soc
         request = u[0] < -np.expm1(-lam)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..population import team_specs
 from ..tables import popcount8
 from .base import Mechanism
 from .groups import allocate_places, preferred_kind
@@ -24,6 +25,7 @@ def leave_link_work(model, mask: np.ndarray) -> None:
     r.lw_worker[mask] = -1
     r.lw_contacts[mask] = 0
     r.lw_accompanied[mask] = False
+    r.lw_team[mask] = -1
     r.lw_since[mask] = model.week
     r.lw_eligible_from[mask] = model.week + model.cfg.referral.cooldown_weeks
 
@@ -32,6 +34,9 @@ class LinkWork(Mechanism):
     name = "link_work"
     stream = "link_work"
     rows = 2
+
+    def init(self, model) -> None:
+        self.contacts = np.array([spec[2] for spec in team_specs(model.cfg)], dtype=np.int16)
 
     def step(self, model, u: np.ndarray) -> None:
         r, c, week = model.residents, model.cfg, model.week
@@ -45,7 +50,8 @@ class LinkWork(Mechanism):
 
         active = r.lw_status == ACTIVE
         r.lw_contacts[active] += 1
-        done = active & (r.lw_contacts >= lw.contacts_per_client + r.lw_accompanied)
+        required = self.contacts[np.maximum(r.lw_team, 0)] + r.lw_accompanied
+        done = active & (r.lw_contacts >= required)
         if done.any():
             k = np.bincount(r.practice[done], minlength=model.practices.n)
             pr = model.practices
@@ -57,27 +63,34 @@ class LinkWork(Mechanism):
         leave_link_work(model, done)
         model.discharged = done
 
-        # intake from the waiting list into free caseload places
+        # intake from the waiting list into free caseload places, team by team
         workers.clients = np.bincount(r.lw_worker[r.lw_status == ACTIVE], minlength=workers.n)
         free = np.maximum(workers.caseload_cap - workers.clients, 0)
-        queue = np.flatnonzero(r.lw_status == WAITING)
-        if lw.waiting_policy == "need":
-            order = np.lexsort((r.queue_key[queue], r.lw_since[queue], -popcount8(r.needs[queue])))
-        else:
-            order = np.lexsort((r.queue_key[queue], r.lw_since[queue]))
-        take = queue[order[: int(free.sum())]]
+        waiting = np.flatnonzero(r.lw_status == WAITING)
+        takes, engaged = [], []
+        for team in np.unique(workers.team):
+            queue = waiting[r.lw_team[waiting] == team]
+            mine = np.flatnonzero(workers.team == team)
+            if lw.waiting_policy == "need":
+                order = np.lexsort((r.queue_key[queue], r.lw_since[queue], -popcount8(r.needs[queue])))
+            else:
+                order = np.lexsort((r.queue_key[queue], r.lw_since[queue]))
+            take = queue[order[: int(free[mine].sum())]]
+            eng = take[u[1][take] < lw.engagement]
+            slots = np.repeat(mine, free[mine])[: eng.size]
+            r.lw_worker[eng] = slots
+            takes.append(take)
+            engaged.append(eng)
+        take = np.concatenate(takes) if takes else np.zeros(0, np.int64)
+        eng = np.concatenate(engaged) if engaged else np.zeros(0, np.int64)
         waits = week - r.lw_since[take]
-        engage = u[1][take] < lw.engagement
         not_engaged = np.zeros(r.n, dtype=bool)
-        not_engaged[take[~engage]] = True
+        not_engaged[np.setdiff1d(take, eng, assume_unique=True)] = True
         leave_link_work(model, not_engaged)
-        eng = take[engage]
-        slots = np.repeat(np.arange(workers.n), free)[: eng.size]
         r.lw_status[eng] = ACTIVE
-        r.lw_worker[eng] = slots
         r.lw_contacts[eng] = 1
         r.lw_since[eng] = week
-        workers.clients = workers.clients + np.bincount(slots, minlength=workers.n)
+        workers.clients = np.bincount(r.lw_worker[r.lw_status == ACTIVE], minlength=workers.n)
         model.intake_this_week = np.zeros(r.n, dtype=bool)
         model.intake_this_week[eng] = True
 
@@ -89,7 +102,11 @@ class LinkWork(Mechanism):
         to_match = np.flatnonzero(
             active & (r.lw_contacts == lw.match_at_contact) & (r.group < 0) & (r.queue_key < effect)
         )
-        matched = allocate_places(model, to_match, preferred_kind(r, to_match))
+        kinds = preferred_kind(r, to_match)
+        matched = allocate_places(model, to_match, kinds)
+        if to_match.size > matched.size:  # unmet demand by kind, seen by community developers
+            unmatched = ~np.isin(to_match, matched)
+            model.unmet_by_kind += np.bincount(kinds[unmatched], minlength=model.unmet_by_kind.size)
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True
         r.group_accompanied[low] = True

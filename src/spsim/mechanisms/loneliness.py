@@ -22,9 +22,12 @@ class Loneliness(Mechanism):
 
     @staticmethod
     def rates(model, lonely_contacts, other_contacts) -> tuple[np.ndarray, np.ndarray]:
-        """Yearly onset and recovery rates per resident."""
+        """Yearly onset and recovery rates per resident (ties count less during a lockdown)."""
         r, c = model.residents, model.cfg
         lc = c.loneliness
+        if model.lockdown:
+            lonely_contacts = lonely_contacts * c.shock.contact_multiplier
+            other_contacts = other_contacts * c.shock.contact_multiplier
         onset = (
             lc.onset_per_year
             * np.where(r.lives_alone, lc.living_alone_multiplier, 1.0)
