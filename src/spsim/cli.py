@@ -84,6 +84,19 @@ def build_parser() -> Parser:
     e.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-evaluation)")
     e.add_argument("--quiet", action="store_true", help="no summary")
 
+    tg = sub.add_parser("targets", help="simulated vs evidence targets (mean and 95%% interval over replicates)")
+    scenario_args(tg)
+    tg.add_argument("--replicates", type=_positive_int("replicates"), default=5, help="replicates (default 5)")
+    tg.add_argument("--workers", type=_positive_int("workers"), default=1, help="worker processes (default 1)")
+    tg.add_argument("--out", type=Path, help="also write targets.csv to this folder")
+
+    ca = sub.add_parser("calibrate", help="ABC-rejection calibration of the default town against the targets")
+    scenario_args(ca)
+    ca.add_argument("--samples", type=_positive_int("samples"), default=200, help="prior samples (default 200)")
+    ca.add_argument("--seed", type=_nonneg_int, default=1, help="seed for the design and the runs (default 1)")
+    ca.add_argument("--workers", type=_positive_int("workers"), default=1, help="worker processes (default 1)")
+    ca.add_argument("--out", type=Path, required=True, help="folder for samples.csv and posterior.csv")
+
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
     scenario_args(v)
 
@@ -278,7 +291,43 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"evaluate": cmd_evaluate, "run": cmd_run, "validate": cmd_validate, "params": cmd_params}
+def cmd_targets(args: argparse.Namespace) -> int:
+    from .calibration import check_targets
+
+    cfg = _load(args, [f"simulation.replicates={args.replicates}"])
+    if args.out:
+        check_output_dir(args.out)
+    table = check_targets(cfg, workers=args.workers)
+    print(f"{'target':55s} {'band':>15s} {'simulated (95% interval)':>34s}  inside")
+    for row in table.itertuples():
+        band = f"{row.low:g}-{row.high:g}"
+        sim = f"{row.mean:.3g} ({row.ci_low:.3g} to {row.ci_high:.3g})"
+        print(f"{row.label:55s} {band:>15s} {sim:>34s}  {'yes' if row.inside else 'NO'}")
+    print(f"{cfg.simulation.replicates} replicates of {cfg.population.size:,} residents, {cfg.simulation.weeks} weeks")
+    if args.out:
+        atomic_output(args.out, lambda tmp: write_csv(table, tmp / "targets.csv"))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import calibrate, posterior_summary
+
+    cfg = _load(args)
+    check_output_dir(args.out)
+    samples = calibrate(cfg, args.samples, seed=args.seed, workers=args.workers)
+    post = posterior_summary(samples)
+
+    def write(tmp: Path) -> None:
+        write_csv(samples, tmp / "samples.csv")
+        write_csv(post, tmp / "posterior.csv")
+
+    atomic_output(args.out, write)
+    print(f"accepted {int(samples.accepted.sum())} of {len(samples)} samples (every target inside its band)")
+    print(post.to_string(index=False))
+    return 0
+
+
+COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run, "validate": cmd_validate, "params": cmd_params}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,10 @@ from .base import Mechanism
 from .ties import segments
 
 
+#: kinds of need a wellbeing programme serves: connect, be active, take notice
+PROGRAMME_SERVES = np.array([0, 1, 3], dtype=np.int8)
+
+
 def preferred_kind(r, idx: np.ndarray) -> np.ndarray:
     """The group kind a resident looks for: 'connect' if lonely, else the kind meeting one of
     their needs (chosen by their fixed queue key), else 'connect'."""
@@ -62,13 +66,21 @@ def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool 
     order = np.argsort(r.queue_key[who], kind="stable")
     who, kinds = who[order], kinds[order]
     placed_all = []
+    if programmes and (g.fixed_weeks > 0).any():
+        # referred clients who want company, activity or calm are offered programme places first
+        fits = np.isin(kinds, PROGRAMME_SERVES)
+        placed, slots = _fill(model, who[fits], g.open & (g.fixed_weeks > 0))
+        _join(model, placed, slots)
+        placed_all.append(placed)
+        keep = ~np.isin(who, placed)
+        who, kinds = who[keep], kinds[keep]
     for k in range(len(GROUP_KINDS)):
         sel = who[kinds == k]
         placed, slots = _fill(model, sel, allowed & (g.kind == k))
         _join(model, placed, slots)
         placed_all.append(placed)
     got = np.concatenate(placed_all)
-    rest = np.setdiff1d(who, got, assume_unique=True)
+    rest = np.setdiff1d(who, got)
     rest = rest[np.argsort(r.queue_key[rest], kind="stable")]
     placed, slots = _fill(model, rest, allowed)
     _join(model, placed, slots)

@@ -1,0 +1,163 @@
+"""Calibration targets from the brief's evidence table, and ABC-rejection calibration.
+
+``TARGETS`` lists each quantity, its band (the acceptance tolerance), the evidence it comes from
+and how it is read off a replicate's summary. ``check_targets`` runs replicates of a config and
+reports mean and 95% interval against each band (``spsim targets``).
+
+``calibrate`` is approximate Bayesian computation by rejection: draw parameter sets from
+uniform priors with a Latin hypercube, run one replicate per set (each with its own seed, so
+the posterior carries the model's own noise), and accept the sets whose every target lands in
+its band. Distance = the largest of ``|simulated - centre| / half-width`` over the targets;
+accepted means distance <= 1. The posterior median of each parameter is proposed as the
+default; docs/calibration.md records the run that set the current defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import apply_override, validate
+from .params import Config
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    low: float
+    high: float
+    source: str
+    measure: Callable[[dict], float]
+
+    @property
+    def centre(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+    def distance(self, value: float) -> float:
+        if not np.isfinite(value):
+            return float("inf")
+        return abs(value - self.centre) / (0.5 * (self.high - self.low))
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("lonely_share", "adults often/always lonely (share)", 0.05, 0.09,
+           "ONS Opinions and Lifestyle Survey 2023/24 (~7%)", lambda s: s["lonely_share_mean"]),
+    Target("gp_per_person_year", "GP consultations per person-year", 4.5, 5.5,
+           "Hobbs et al. 2016 (~5)", lambda s: s["gp_consultations_per_person_year"]),
+    Target("gp_social_share", "consultations mainly for social problems (share)", 0.15, 0.25,
+           "Citizens Advice 2015; Polley et al. 2017 (~20%)", lambda s: s["gp_social_share"]),
+    Target("lw_throughput", "link-worker clients per FTE-year (demand exceeds capacity)", 150, 250,
+           "NHS England 200-250; observed 160-165 (Rotherham, City & Hackney)", lambda s: s["clients_per_fte_year"]),
+    Target("refusal", "referrals refused or not taken up (share)", 0.10, 0.22,
+           "CPRD study 2025 (10-22%)", lambda s: s["referral_refusal_share"]),
+    Target("engagement", "engagement after referral (share)", 0.70, 0.82,
+           "Ways to Wellness 2020 (~76%)", lambda s: s["engagement_share"]),
+    Target("volunteering", "formal volunteering at least monthly (share)", 0.14, 0.18,
+           "DCMS Community Life Survey 2021/22 (16%)", lambda s: s["formal_volunteering_share_mean"]),
+)
+
+
+def measure(summary: dict) -> dict[str, float]:
+    return {t.key: float(t.measure(summary)) for t in TARGETS}
+
+
+def _replicate_measures(cfg: Config, replicate: int) -> dict[str, float]:
+    from .runner import run_replicate
+
+    return measure(run_replicate(cfg, replicate).summary)
+
+
+def check_targets(cfg: Config, workers: int = 1) -> pd.DataFrame:
+    """Run ``cfg.simulation.replicates`` replicates; one row per target with mean, 95% interval
+    over replicates (t-based), the band and whether the mean lies inside it."""
+    from scipy import stats
+
+    from .runner import map_ordered
+
+    reps = cfg.simulation.replicates
+    rows = map_ordered(_replicate_measures, [(cfg, r) for r in range(reps)], workers)
+    values = pd.DataFrame(rows)
+    out = []
+    for t in TARGETS:
+        x = values[t.key].to_numpy(float)
+        m = float(np.mean(x))
+        half = float(stats.t.ppf(0.975, reps - 1) * np.std(x, ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan")
+        out.append({"target": t.key, "label": t.label, "low": t.low, "high": t.high, "mean": m,
+                    "ci_low": m - half, "ci_high": m + half, "inside": bool(t.low <= m <= t.high),
+                    "replicates": reps, "source": t.source})
+    return pd.DataFrame(out)
+
+
+@dataclass(frozen=True)
+class Prior:
+    key: str
+    low: float
+    high: float
+    integer: bool = False
+
+    def value(self, u: float) -> float | int:
+        v = self.low + u * (self.high - self.low)
+        return int(round(v)) if self.integer else float(round(v, 5))
+
+
+#: The parameters calibrated and their uniform priors (ranges chosen from the evidence and the
+#: parameters' plausible ranges; see docs/calibration.md).
+PRIORS: tuple[Prior, ...] = (
+    Prior("loneliness.onset_per_year", 0.005, 0.03),
+    Prior("needs.gp_uplift_per_year", 1.5, 5.0),
+    Prior("health.gp_medical_per_year", 3.2, 4.8),
+    Prior("link_workers.caseload_per_fte", 20, 40, integer=True),
+    Prior("link_workers.engagement", 0.70, 0.98),
+)
+
+
+def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """n points in [0, 1)^d, one in each of n equal slices of every dimension."""
+    u = (rng.permuted(np.tile(np.arange(n), (d, 1)), axis=1).T + rng.random((n, d))) / n
+    return u
+
+
+def _abc_sample(cfg: Config, i: int) -> dict[str, float]:
+    from .runner import run_replicate
+
+    return measure(run_replicate(cfg, 0).summary)
+
+
+def calibrate(base: Config, samples: int, seed: int = 1, workers: int = 1, priors=PRIORS) -> pd.DataFrame:
+    """ABC rejection over ``priors``; one row per sample with parameters, measures, distance."""
+    from .runner import map_ordered
+
+    rng = np.random.default_rng(seed)
+    u = latin_hypercube(samples, len(priors), rng)
+    data = base.model_dump()
+    tasks, params = [], []
+    for i in range(samples):
+        d = data
+        p = {pr.key: pr.value(u[i, j]) for j, pr in enumerate(priors)}
+        for k, v in p.items():
+            d = apply_override(d, f"{k}={v}")
+        d = apply_override(d, f"simulation.seed={seed * 100_000 + i}")
+        tasks.append((validate(d, "calibration"), i))
+        params.append(p)
+    results = map_ordered(_abc_sample, tasks, workers)
+    rows = []
+    for p, m in zip(params, results, strict=True):
+        dist = max(t.distance(m[t.key]) for t in TARGETS)
+        rows.append({**p, **m, "distance": dist, "accepted": dist <= 1.0})
+    return pd.DataFrame(rows)
+
+
+def posterior_summary(samples: pd.DataFrame, priors=PRIORS) -> pd.DataFrame:
+    acc = samples[samples.accepted]
+    rows = []
+    for pr in priors:
+        x = acc[pr.key].to_numpy(float)
+        rows.append({"parameter": pr.key, "prior_low": pr.low, "prior_high": pr.high, "accepted": len(x),
+                     "median": float(np.median(x)) if len(x) else float("nan"),
+                     "q05": float(np.quantile(x, 0.05)) if len(x) else float("nan"),
+                     "q95": float(np.quantile(x, 0.95)) if len(x) else float("nan")})
+    return pd.DataFrame(rows)
