@@ -281,16 +281,18 @@ def parameter_table(model: type[BaseModel] = Config, prefix: str = "") -> list[d
             continue
         lo = hi = None
         for m in field.metadata:
-            lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
-            lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
-            hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
-            hi = getattr(m, "lt", None) if getattr(m, "lt", None) is not None else hi
+            lo = f"{m.ge}" if getattr(m, "ge", None) is not None else lo
+            lo = f"{m.gt} (excl.)" if getattr(m, "gt", None) is not None else lo  # gt: the bound is refused
+            hi = f"{m.le}" if getattr(m, "le", None) is not None else hi
+            hi = f"{m.lt} (excl.)" if getattr(m, "lt", None) is not None else hi
         extra = field.json_schema_extra or {}
         choices = getattr(ann, "__args__", None)
-        rng = (
-            " | ".join(map(str, choices)) if choices and not lo and not hi
-            else f"{lo if lo is not None else ''} to {hi if hi is not None else ''}".strip()
-        )
+        if choices and lo is None and hi is None:
+            rng = " | ".join(map(str, choices))
+        elif lo is None and hi is None:
+            rng = "any text" if ann is str else "any"
+        else:
+            rng = f"{lo if lo is not None else ''} to {hi if hi is not None else ''}".strip()
         rows.append(
             dict(key=key, default=field.default, unit=extra.get("unit", ""), range=rng,
                  source=extra.get("source", ""), description=field.description or "")
