@@ -88,8 +88,11 @@ def build_parser() -> Parser:
 def _fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, str):  # TOML basic string: escape quote, backslash and control characters
+        return '"' + "".join(
+            "\\" + c if c in '"\\' else f"\\u{ord(c):04x}" if (c < " " and c != "\t") or c == "\x7f" else c
+            for c in v
+        ) + '"'
     return repr(v)
 
 
