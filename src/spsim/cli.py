@@ -124,7 +124,7 @@ def cmd_params(args: argparse.Namespace) -> int:
         print("|---|---|---|---|---|---|")
         for r in rows:
             cells = (f"`{r['key']}`", r["default"], r["unit"], r["range"], r["source"], r["description"])
-            print("| " + " | ".join(str(c) for c in cells) + " |")
+            print("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")  # '|' would split a cell
     else:
         for r in rows:
             print(f"{r['key']} = {r['default']!r}  [{r['unit']}; {r['range']}]  {r['description']}"
