@@ -7,6 +7,7 @@ and field, exit status 2, no traceback, and nothing written.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 from pathlib import Path
@@ -239,10 +240,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return COMMANDS[args.command](args)
+        rc = COMMANDS[args.command](args)
+        sys.stdout.flush()  # meet a closed pipe here rather than at interpreter exit
+        return rc
     except (UsageError, ConfigError, OutputError) as e:
         print(f"spsim: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (`spsim params | head`): stop quietly, like other tools
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # 128 + SIGPIPE, what a shell reports
     except KeyboardInterrupt:
         print("spsim: interrupted; nothing was written", file=sys.stderr)
         return 130
