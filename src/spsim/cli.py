@@ -7,6 +7,7 @@ and field, exit status 2, no traceback, and nothing written.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 from pathlib import Path
@@ -109,8 +110,11 @@ def build_parser() -> Parser:
 def _fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, str):  # TOML basic string: escape quote, backslash and control characters
+        return '"' + "".join(
+            "\\" + c if c in '"\\' else f"\\u{ord(c):04x}" if (c < " " and c != "\t") or c == "\x7f" else c
+            for c in v
+        ) + '"'
     return repr(v)
 
 
@@ -142,7 +146,7 @@ def cmd_params(args: argparse.Namespace) -> int:
         print("|---|---|---|---|---|---|")
         for r in rows:
             cells = (f"`{r['key']}`", r["default"], r["unit"], r["range"], r["source"], r["description"])
-            print("| " + " | ".join(str(c) for c in cells) + " |")
+            print("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")  # '|' would split a cell
     else:
         for r in rows:
             print(f"{r['key']} = {r['default']!r}  [{r['unit']}; {r['range']}]  {r['description']}"
@@ -334,10 +338,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return COMMANDS[args.command](args)
+        rc = COMMANDS[args.command](args)
+        sys.stdout.flush()  # meet a closed pipe here rather than at interpreter exit
+        return rc
     except (UsageError, ConfigError, OutputError) as e:
         print(f"spsim: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (`spsim params | head`): stop quietly, like other tools
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # 128 + SIGPIPE, what a shell reports
     except KeyboardInterrupt:
         print("spsim: interrupted; nothing was written", file=sys.stderr)
         return 130

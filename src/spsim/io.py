@@ -51,11 +51,13 @@ def atomic_output(out: Path, write: Callable[[Path], None]) -> list[Path]:
     replaced with ``os.replace`` (atomic per file), leaving other files in ``out`` alone.
     """
     out = Path(out)
+    made = [p for p in out.parents if not p.exists()]  # parents this call creates, innermost first
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; results are ordinary folders
+    ok = False
     try:
         write(tmp)
         names = sorted(p.name for p in tmp.iterdir())
@@ -65,7 +67,14 @@ def atomic_output(out: Path, write: Callable[[Path], None]) -> list[Path]:
             for name in names:
                 os.replace(tmp / name, out / name)
             tmp.rmdir()
+        ok = True
         return [out / n for n in names]
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+        if not ok:  # a failed run leaves no empty parent folders either
+            for d in made:
+                try:
+                    d.rmdir()
+                except OSError:
+                    break

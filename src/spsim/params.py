@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 def P(default: Any, *, unit: str, source: str, doc: str, ge=None, le=None, gt=None, lt=None):
@@ -30,6 +30,14 @@ def P(default: Any, *, unit: str, source: str, doc: str, ge=None, le=None, gt=No
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, v: Any, info: ValidationInfo) -> Any:
+        """pydantic would read ``weeks = true`` as 1; a true/false where a number belongs is a mistake."""
+        if isinstance(v, bool) and cls.model_fields[info.field_name].annotation in (int, float):
+            raise ValueError("expected a number, not true/false")
+        return v
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,16 +390,16 @@ def parameter_table(model: type[BaseModel] = Config, prefix: str = "") -> list[d
             continue
         lo = hi = None
         for m in field.metadata:
-            lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
-            lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
-            hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
-            hi = getattr(m, "lt", None) if getattr(m, "lt", None) is not None else hi
+            lo = f"{m.ge}" if getattr(m, "ge", None) is not None else lo
+            lo = f"{m.gt} (excl.)" if getattr(m, "gt", None) is not None else lo  # gt: the bound is refused
+            hi = f"{m.le}" if getattr(m, "le", None) is not None else hi
+            hi = f"{m.lt} (excl.)" if getattr(m, "lt", None) is not None else hi
         extra = field.json_schema_extra or {}
         choices = getattr(ann, "__args__", None) if getattr(ann, "__origin__", None) is Literal else None
         if choices:
             rng = " | ".join(map(str, choices))
         elif lo is None and hi is None:
-            rng = "-"
+            rng = "any text" if ann is str else "any"
         else:
             rng = f"{lo if lo is not None else ''} to {hi if hi is not None else ''}".strip()
         rows.append(
