@@ -115,15 +115,25 @@ def _fmt(v: Any) -> str:
             "\\" + c if c in '"\\' else f"\\u{ord(c):04x}" if (c < " " and c != "\t") or c == "\x7f" else c
             for c in v
         ) + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
     return repr(v)
 
 
-def dump_toml(data: dict[str, dict[str, Any]]) -> str:
-    """The resolved config as TOML (sections of scalars)."""
+def dump_toml(data: dict[str, Any]) -> str:
+    """The resolved config as TOML: sections of scalars, and lists of sections as [[arrays]]."""
     lines = []
+    tables = []
     for section, values in data.items():
+        if isinstance(values, list):
+            tables.extend((section, item) for item in values)
+            continue
         lines.append(f"[{section}]")
         lines.extend(f"{k} = {_fmt(v)}" for k, v in values.items())
+        lines.append("")
+    for section, item in tables:  # after the plain sections, so TOML reads them back the same
+        lines.append(f"[[{section}]]")
+        lines.extend(f"{k} = {_fmt(v)}" for k, v in item.items())
         lines.append("")
     return "\n".join(lines)
 
