@@ -93,7 +93,8 @@ def release_members(model, mask: np.ndarray) -> None:
 class Groups(Mechanism):
     name = "groups"
     stream = "groups"
-    rows = 4
+    # u[0] leaving, u[1] volunteers stop/start, u[2] founders' key, u[3] attendance, u[4] self-joining
+    rows = 5
 
     def step(self, model, u: np.ndarray) -> None:
         r, g, c, week = model.residents, model.groups, model.cfg, model.week
@@ -140,7 +141,8 @@ class Groups(Mechanism):
         self._start_groups(model, u[2])
 
         # 5. residents join groups on their own when a place is free
-        joiners = np.flatnonzero((r.group < 0) & (u[0] < weekly_prob(gp.self_join_per_year)))
+        # own row: reusing u[0] (leaving) made every leaver with u[0] < p_join rejoin the same week
+        joiners = np.flatnonzero((r.group < 0) & (u[4] < weekly_prob(gp.self_join_per_year)))
         allocate_places(model, joiners, preferred_kind(r, joiners))
 
         # 6. attendance this week
