@@ -121,7 +121,8 @@ def cmd_params(args: argparse.Namespace) -> int:
         print("|---|---|---|---|---|---|")
         for r in rows:
             cells = (f"`{r['key']}`", r["default"], r["unit"], r["range"], r["source"], r["description"])
-            print("| " + " | ".join(str(c) for c in cells) + " |")
+            # a literal "|" (e.g. the range "fifo | need") would split the cell
+            print("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     else:
         for r in rows:
             print(f"{r['key']} = {r['default']!r}  [{r['unit']}; {r['range']}]  {r['description']}"

@@ -289,6 +289,7 @@ def parameter_table(model: type[BaseModel] = Config, prefix: str = "") -> list[d
         choices = getattr(ann, "__args__", None)
         rng = (
             " | ".join(map(str, choices)) if choices and not lo and not hi
+            else "" if lo is None and hi is None  # unbounded (e.g. a free-text name): no range
             else f"{lo if lo is not None else ''} to {hi if hi is not None else ''}".strip()
         )
         rows.append(
