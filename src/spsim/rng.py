@@ -30,6 +30,7 @@ STREAM_IDS: dict[str, int] = {
     "volunteering": 9,
     "mesa": 10,
     "community": 11,
+    "initial_loneliness": 12,
 }
 
 
