@@ -30,8 +30,9 @@ STREAM_IDS: dict[str, int] = {
     "volunteering": 9,
     "mesa": 10,
     "community": 11,
-    "connectors": 12,
-    "development": 13,
+    "initial_loneliness": 12,
+    "connectors": 13,
+    "development": 14,
 }
 
 

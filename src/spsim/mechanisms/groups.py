@@ -107,7 +107,8 @@ def release_members(model, mask: np.ndarray) -> None:
 class Groups(Mechanism):
     name = "groups"
     stream = "groups"
-    rows = 4
+    # u[0] leaving, u[1] volunteers stop/start, u[2] founders' key, u[3] attendance, u[4] self-joining
+    rows = 5
 
     def step(self, model, u: np.ndarray) -> None:
         r, g, c, week = model.residents, model.groups, model.cfg, model.week
@@ -173,7 +174,8 @@ class Groups(Mechanism):
         model.unmet_by_kind *= 0.95  # unmet demand is remembered for a few months
 
         # 5. residents join groups on their own when a place is free
-        joiners = np.flatnonzero((r.group < 0) & (u[0] < weekly_prob(gp.self_join_per_year)))
+        # own row: reusing u[0] (leaving) made every leaver with u[0] < p_join rejoin the same week
+        joiners = np.flatnonzero((r.group < 0) & (u[4] < weekly_prob(gp.self_join_per_year)))
         kinds_j = preferred_kind(r, joiners)
         placed = allocate_places(model, joiners, kinds_j, programmes=False)
         if joiners.size > placed.size:

@@ -49,7 +49,9 @@ class Loneliness(Mechanism):
         onset, recovery = self.rates(model, share * degree, (1 - share) * degree)
         p = onset / np.maximum(onset + recovery, 1e-12)
         p = np.clip(p * share / max(p.mean(), 1e-12), 0, 1)
-        r.lonely = model.streams["population"].random(r.n) < p
+        # Own stream: the population stream has by now also seeded the groups, so drawing from it
+        # here made the initial lonely residents depend on group levers (groups.count, ...).
+        r.lonely = model.streams["initial_loneliness"].random(r.n) < p
 
     def step(self, model, u: np.ndarray) -> None:
         r, c = model.residents, model.cfg
