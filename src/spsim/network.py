@@ -1,8 +1,9 @@
 """The social network: households, neighbours and friends, and ties made at groups.
 
 Built without per-node Python: households are contiguous runs of resident indices, neighbour
-ties come from a ring lattice over a random order within each neighbourhood (a Watts-Strogatz
-small world, with some ties rewired anywhere), thinned by each resident's sociability so some
+ties link residents that are up to k places apart in a line that visits the neighbourhoods in
+turn, each in a random order (a Watts-Strogatz lattice without wrap-around, so the ends of a
+neighbourhood's run link into the next; a small world, with some ties rewired anywhere), thinned by each resident's sociability so some
 residents sit at the periphery. Base ties are stored in CSR arrays (``indptr``, ``indices``).
 Ties made by attending the same group are kept apart in a small sorted key array with the week
 each was last refreshed, and fade when unused.
@@ -66,7 +67,8 @@ def household_edges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, 
 def neighbour_edges(
     neighbourhood: np.ndarray, sociability: np.ndarray, net: NetworkParams, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ring lattice within neighbourhoods, thinned by sociability, partly rewired anywhere."""
+    """Lattice over neighbourhoods in turn (random order within each), thinned by sociability,
+    partly rewired anywhere."""
     n = neighbourhood.shape[0]
     target = net.neighbour_ties
     if target <= 0 or n < 3:
@@ -101,11 +103,13 @@ def unique_undirected(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray,
 
 @dataclass
 class GroupTies:
-    """Ties formed by co-attendance: sorted undirected keys ``lo * n + hi`` and week last used."""
+    """Ties formed by co-attendance: sorted undirected keys ``lo * n + hi`` and week last used.
+    Pairs already tied at home or as neighbours (``base_keys``) are not tied twice."""
 
     n: int
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    base_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def touch(self, u: np.ndarray, v: np.ndarray, week: int) -> int:
         """Create or refresh ties (u_i, v_i); return how many were new."""
@@ -114,6 +118,9 @@ class GroupTies:
             return 0
         lo, hi = np.minimum(u[ok], v[ok]).astype(np.int64), np.maximum(u[ok], v[ok]).astype(np.int64)
         new = np.unique(lo * self.n + hi)
+        if self.base_keys.size:
+            at = np.minimum(np.searchsorted(self.base_keys, new), self.base_keys.size - 1)
+            new = new[self.base_keys[at] != new]
         pos = np.searchsorted(self.keys, new)
         found = pos < self.keys.shape[0]
         found[found] = self.keys[pos[found]] == new[found]
@@ -124,6 +131,13 @@ class GroupTies:
             self.keys = np.insert(self.keys, at, fresh)
             self.last = np.insert(self.last, at, np.int32(week))
         return int(fresh.size)
+
+    def refresh_co_attending(self, attended_group: np.ndarray, week: int) -> None:
+        """Ties whose two ends attended the same group this week stay fresh
+        (``attended_group``: group attended this week per resident, -1 none)."""
+        if self.keys.size:
+            gu, gv = attended_group[self.u], attended_group[self.v]
+            self.last[(gu >= 0) & (gu == gv)] = week
 
     def fade(self, week: int, fade_weeks: int) -> int:
         keep = self.last > week - fade_weeks
@@ -155,7 +169,7 @@ class Network:
         self.indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=self.indptr[1:])
         self.base_degree = counts.astype(np.int32)
-        self.group = GroupTies(n)
+        self.group = GroupTies(n, base_keys=np.asarray(u, np.int64) * n + np.asarray(v, np.int64))
 
     @property
     def n_base_ties(self) -> int:

@@ -45,7 +45,7 @@ class SimulationParams(Section):
     name: str = P("default", unit="-", source="-", doc="Scenario label written to every output row")
     weeks: int = P(104, ge=1, le=5200, unit="weeks", source="assumption",
                    doc="Weeks recorded after burn-in")
-    burn_in_weeks: int = P(26, ge=0, le=520, unit="weeks", source="assumption",
+    burn_in_weeks: int = P(52, ge=0, le=520, unit="weeks", source="assumption (loneliness and queues settle within about a year)",
                            doc="Weeks run before recording starts, so queues and ties settle")
     seed: int = P(20261123, ge=0, le=2**63 - 1, unit="-", source="-",
                   doc="Root seed; replicate seeds are spawned from it with numpy SeedSequence")
@@ -86,7 +86,7 @@ class NetworkParams(Section):
 class HealthParams(Section):
     gp_medical_per_year: float = P(4.0, ge=0, le=50, unit="consultations per person-year", source="Hobbs et al. 2016 (about 5 in all; the social share is added by needs)",
                                    doc="Mean medical GP consultation demand outside episodes")
-    propensity_sigma: float = P(0.8, ge=0, le=3, unit="log-sd", source="assumption (frequent attenders: top 10% use ~40% of consultations)",
+    propensity_sigma: float = P(0.8, ge=0, le=3, unit="log-sd", source="assumption (the top 10% of attenders make ~30% of consultations in the model; UK studies report up to ~40%)",
                                 doc="Persistent between-person differences in consultation propensity (lognormal)")
     episode_per_year: float = P(0.35, ge=0, le=52, unit="episodes per person-year", source="assumption",
                                 doc="Temporary illness episodes that raise consultation demand")
@@ -109,7 +109,7 @@ class NeedsParams(Section):
     onset_per_year: float = P(0.12, ge=0, le=52, unit="per person-year, each need", source="assumption",
                               doc="Onset rate of each non-medical need at average deprivation")
     deprivation_gradient: float = P(1.0, ge=0, le=5, unit="x per quintile step", source="assumption (need concentrates in deprived areas)",
-                                    doc="Onset multiplier rises by this fraction per deprivation quintile above the least deprived: 1 + g * (q - 1) / 4 * 2, normalised to mean 1")
+                                    doc="Onset multiplier 1 + g * (q - 1) / 2 for deprivation quintile q (1 least, 5 most deprived), normalised to mean 1")
     mean_duration_weeks: float = P(26.0, ge=1, le=1040, unit="weeks", source="assumption",
                                    doc="Mean duration of a need without help")
     gp_uplift_per_year: float = P(3.2, ge=0, le=50, unit="consultations per person-year", source="calibrated to Citizens Advice 2015 (~20% of consultations mainly social)",
@@ -260,7 +260,7 @@ class TeamParams(Section):
     """An extra link-work team with its own caseload rules and who it serves (age-targeted
     link workers, intensive care navigators). Referred residents go to the first team that
     serves them; everyone else goes to the main ``link_workers`` team."""
-    name: str = P("team", unit="-", source="-", doc="Label")
+    name: str = P("team", unit="-", source="local model (label only)", doc="Label")
     fte: float = P(1.0, ge=0, le=1000, unit="FTE", source="local model", doc="Whole-time equivalents")
     caseload_per_fte: int = P(20, ge=1, le=500, unit="clients per FTE", source="assumption", doc="Caseload cap")
     contacts_per_client: int = P(10, ge=1, le=52, unit="contacts", source="assumption", doc="Contacts before discharge")

@@ -46,14 +46,16 @@ def build_residents(
     ltc_mult = np.where(r.ltc, health.ltc_multiplier, 1.0)
     ltc_mult = ltc_mult / ltc_mult.mean()  # keep the population mean at gp_medical_per_year
     r.gp_base = prop * ltc_mult * health.gp_medical_per_year / WEEKS_PER_YEAR
-    r.ae_base = np.sqrt(prop) * ltc_mult * health.ae_per_year / WEEKS_PER_YEAR
+    sq = np.sqrt(prop)  # A&E propensity follows GP propensity, less steeply
+    r.ae_base = sq / sq.mean() * ltc_mult * health.ae_per_year / WEEKS_PER_YEAR
     # need onset: rises with deprivation, normalised to mean 1
     g = cfg.needs.deprivation_gradient
     mult = 1.0 + g * (r.deprivation.astype(np.float64) - 1.0) / 2.0
     r.need_onset_mult = mult / mult.mean()
     r.queue_key = rng.random(n)
     r.confidence = rng.beta(4, 4, size=n)
-    # initial needs and loneliness near their steady state
+    # initial needs near their steady state; loneliness is redrawn from the network by
+    # Loneliness.init once ties are known
     p_need = cfg.needs.onset_per_year * cfg.needs.mean_duration_weeks / WEEKS_PER_YEAR
     bits = np.zeros(n, np.uint8)
     for k in range(len(NEEDS)):
@@ -64,6 +66,7 @@ def build_residents(
     p_ep = health.episode_per_year * health.episode_mean_weeks / WEEKS_PER_YEAR
     r.in_episode = rng.random(n) < min(p_ep, 0.9)
     r.volunteer = rng.random(n) < cfg.volunteering.monthly_share
+    r.wellbeing = cfg.wellbeing.baseline
     return r
 
 

@@ -15,8 +15,10 @@ def segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Ties(Mechanism):
-    """Each attendee this week meets one random co-attendee of the same group (row 0 picks who)
-    and a tie forms or is refreshed with probability ``network.group_tie_prob`` (row 1)."""
+    """Each resident who attended a group last week (attendance is set at the end of the groups
+    step) meets one random co-attendee of the same group (row 0 picks who), and a tie forms with
+    probability ``network.group_tie_prob`` (row 1). Existing group ties whose two ends attended
+    the same group are refreshed; a group tie unused for ``network.group_tie_fade_weeks`` fades."""
 
     name = "ties"
     stream = "ties"
@@ -35,6 +37,7 @@ class Ties(Mechanism):
             partner = att[pick]
             form = (u[1][att] < net.group_tie_prob) & (partner != att)
             new = model.network.group.touch(att[form], partner[form], model.week)
+        model.network.group.refresh_co_attending(np.where(r.attended, r.group, -1), model.week)
         faded = model.network.group.fade(model.week, net.group_tie_fade_weeks)
         model.tally["ties_formed"] += new
         model.tally["ties_faded"] += faded
