@@ -46,7 +46,11 @@ class Loneliness(Mechanism):
         onset, recovery = self.rates(model, share * degree, (1 - share) * degree)
         p = onset / np.maximum(onset + recovery, 1e-12)
         p = np.clip(p * share / max(p.mean(), 1e-12), 0, 1)
-        r.lonely = model.streams["population"].random(r.n) < p
+        # Drawn from this mechanism's own stream, not "population": by now the population stream
+        # has also drawn the starting groups, whose number is a lever, so drawing here would give
+        # two scenarios differing only in groups different lonely residents (breaks common
+        # random numbers). This stream's draws are the same in every scenario.
+        r.lonely = model.streams[self.stream].random(r.n) < p
 
     def step(self, model, u: np.ndarray) -> None:
         r, c = model.residents, model.cfg
