@@ -72,7 +72,10 @@ class LinkWork(Mechanism):
             queue = waiting[r.lw_team[waiting] == team]
             mine = np.flatnonzero(workers.team == team)
             if lw.waiting_policy == "need":
-                order = np.lexsort((r.queue_key[queue], r.lw_since[queue], -popcount8(r.needs[queue])))
+                # popcount8 gives uint8: widen before negating, or -1 wraps to 255 and the
+                # residents with no needs would be served first
+                most_needs_first = -popcount8(r.needs[queue]).astype(np.int64)
+                order = np.lexsort((r.queue_key[queue], r.lw_since[queue], most_needs_first))
             else:
                 order = np.lexsort((r.queue_key[queue], r.lw_since[queue]))
             take = queue[order[: int(free[mine].sum())]]
