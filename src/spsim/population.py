@@ -87,7 +87,7 @@ def link_worker_split(fte: float) -> list[float]:
     """Split total FTE into workers of at most 1 FTE each (equal shares)."""
     if fte <= 0:
         return []
-    k = math.ceil(fte - 1e-9)
+    k = max(1, math.ceil(fte - 1e-9))  # tiny FTE is still one (part-time) worker
     return [fte / k] * k
 
 
