@@ -122,13 +122,29 @@ def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _abc_sample(cfg: Config, i: int) -> dict[str, float]:
+    """Mean of each target measure over the config's replicates."""
     from .runner import run_replicate
 
-    return measure(run_replicate(cfg, 0).summary)
+    runs = [measure(run_replicate(cfg, r).summary) for r in range(cfg.simulation.replicates)]
+    return {k: float(np.mean([m[k] for m in runs])) for k in runs[0]}
+
+
+def narrowed_priors(posterior: pd.DataFrame, priors=PRIORS) -> tuple[Prior, ...]:
+    """Priors for a further ABC round: each parameter's 5-95% range among the accepted samples of
+    the previous round (a simple sequential ABC step)."""
+    rows = posterior.set_index("parameter")
+    out = []
+    for pr in priors:
+        lo, hi = float(rows.loc[pr.key, "q05"]), float(rows.loc[pr.key, "q95"])
+        if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+            raise ValueError(f"posterior for {pr.key} has no usable 5-95% range")
+        out.append(Prior(pr.key, lo, hi, pr.integer))
+    return tuple(out)
 
 
 def calibrate(base: Config, samples: int, seed: int = 1, workers: int = 1, priors=PRIORS) -> pd.DataFrame:
-    """ABC rejection over ``priors``; one row per sample with parameters, measures, distance."""
+    """ABC rejection over ``priors``; one row per sample with parameters, measures (averaged over
+    ``base.simulation.replicates`` replicates), distance and acceptance."""
     from .runner import map_ordered
 
     rng = np.random.default_rng(seed)

@@ -96,6 +96,10 @@ def build_parser() -> Parser:
     ca.add_argument("--samples", type=_positive_int("samples"), default=200, help="prior samples (default 200)")
     ca.add_argument("--seed", type=_nonneg_int, default=1, help="seed for the design and the runs (default 1)")
     ca.add_argument("--workers", type=_positive_int("workers"), default=1, help="worker processes (default 1)")
+    ca.add_argument("--replicates", type=_positive_int("replicates"), default=1,
+                    help="replicates per sample, averaged (default 1)")
+    ca.add_argument("--from-posterior", type=Path, metavar="CSV",
+                    help="narrow the priors to the 5-95%% range of a previous round's posterior.csv")
     ca.add_argument("--out", type=Path, required=True, help="folder for samples.csv and posterior.csv")
 
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
@@ -324,12 +328,23 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import calibrate, posterior_summary
+    import pandas as pd
 
-    cfg = _load(args)
+    from .calibration import PRIORS, calibrate, narrowed_priors, posterior_summary
+
+    cfg = _load(args, [f"simulation.replicates={args.replicates}"])
     check_output_dir(args.out)
-    samples = calibrate(cfg, args.samples, seed=args.seed, workers=args.workers)
-    post = posterior_summary(samples)
+    priors = PRIORS
+    if args.from_posterior is not None:
+        src = str(args.from_posterior)
+        try:
+            priors = narrowed_priors(pd.read_csv(args.from_posterior))
+        except FileNotFoundError:
+            raise ConfigError(src, None, "file not found") from None
+        except (KeyError, ValueError, pd.errors.ParserError) as e:
+            raise ConfigError(src, None, f"not a posterior.csv from spsim calibrate ({e})") from None
+    samples = calibrate(cfg, args.samples, seed=args.seed, workers=args.workers, priors=priors)
+    post = posterior_summary(samples, priors)
 
     def write(tmp: Path) -> None:
         write_csv(samples, tmp / "samples.csv")

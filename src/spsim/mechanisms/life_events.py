@@ -24,6 +24,7 @@ class LifeEvents(Mechanism):
     def init(self, model) -> None:
         c = model.cfg
         self.need_onset = weekly_prob(c.needs.onset_per_year * model.residents.need_onset_mult).astype(np.float32)
+        self.shifts = np.arange(len(NEEDS), dtype=np.uint8)[:, None]
 
     def step(self, model, u: np.ndarray) -> None:
         r, c = model.residents, model.cfg
@@ -31,17 +32,18 @@ class LifeEvents(Mechanism):
         ep = r.in_episode
         r.in_episode = np.where(ep, u[0] >= 1.0 / h.episode_mean_weeks, u[0] < weekly_prob(h.episode_per_year))
 
-        base = 1.0 / c.needs.mean_duration_weeks
+        # needs: one (K, n) pass; row k of u decides need k (onset if absent, resolution if present)
         lw = c.link_workers
         boost = 1.0 + lw.effect_on_residents * (lw.need_resolution_multiplier - 1.0)
-        res_mult = np.where(r.lw_status == 2, np.float32(boost), np.float32(1.0))
-        attending = r.attended & (r.group >= 0)
-        kind_attended = np.where(attending, model.groups.kind[np.maximum(r.group, 0)], -1) if model.groups.n else -1
-        needs = r.needs.copy()
-        for k in range(len(NEEDS)):
-            bit = np.uint8(1 << k)
-            has = (needs & bit) != 0
-            p_res = np.minimum(base * res_mult * np.where(kind_attended == NEED_TO_KIND[k], 2.0, 1.0), 1.0)
-            now = np.where(has, u[k + 1] >= p_res, u[k + 1] < self.need_onset)
-            needs = np.where(now, needs | bit, needs & ~bit).astype(np.uint8)
-        r.needs = needs
+        p_res = np.where(r.lw_status == 2, np.float32(boost / c.needs.mean_duration_weeks),
+                         np.float32(1.0 / c.needs.mean_duration_weeks))
+        p_res = np.broadcast_to(p_res, (len(NEEDS), r.n)).copy()
+        att = np.flatnonzero(r.attended & (r.group >= 0))
+        if att.size and model.groups.n:
+            # attending a group of the kind that meets need k doubles its resolution
+            meets = model.groups.kind[r.group[att]][None, :] == NEED_TO_KIND[:, None]
+            p_res[:, att] *= np.where(meets, np.float32(2.0), np.float32(1.0))
+        np.minimum(p_res, 1.0, out=p_res)
+        has = (r.needs[None, :] >> self.shifts) & 1
+        now = np.where(has.astype(bool), u[1:] >= p_res, u[1:] < self.need_onset)
+        r.needs = np.packbits(now, axis=0, bitorder="little")[0]
