@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .compare import add_parser as add_compare_parser
+from .compare import cmd_compare
 from .config import ConfigError, load_config, to_dict
 from .io import OutputError, atomic_output, check_output_dir, write_csv, write_json, write_parquet
 from .outcomes import COLUMNS
@@ -83,6 +85,8 @@ def build_parser() -> Parser:
     e.add_argument("--workers", type=_positive_int("workers"), default=1, help="worker processes (default 1)")
     e.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-evaluation)")
     e.add_argument("--quiet", action="store_true", help="no summary")
+
+    add_compare_parser(sub)
 
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
     scenario_args(v)
@@ -279,6 +283,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"evaluate": cmd_evaluate, "run": cmd_run, "validate": cmd_validate, "params": cmd_params}
+COMMANDS["compare"] = cmd_compare
 
 
 def main(argv: list[str] | None = None) -> int:
