@@ -478,6 +478,17 @@ def _unit_of(o: Outcome, diff: bool = False) -> str:
     return o.unit
 
 
+def _note_for(comp: Comparison, o: Outcome) -> str:
+    """The row's note; for 'other service costs', what they are (from the model's column meanings)."""
+    if o.key != "cost_other_service":
+        return o.note
+    from .compare import GRANTS_COST, LINK_WORKER_COST
+    from .outcomes import COLUMNS
+
+    other = [c for c in comp.service_cost_columns if c not in (LINK_WORKER_COST, GRANTS_COST)]
+    return "; ".join(COLUMNS.get(c, ("", c))[1].removesuffix(" this week") for c in other)
+
+
 def _outcome_table(comp: Comparison, outcomes: list[Outcome], caption: str) -> str:
     names = [s.name for s in comp.scenarios]
     head = ['<th scope="col">Outcome <span class="unit">unit</span></th>']
@@ -492,7 +503,7 @@ def _outcome_table(comp: Comparison, outcomes: list[Outcome], caption: str) -> s
         unit = esc(_unit_of(o))
         if o.kind == "share":
             unit += "; differences in percentage points (pp)"
-        note = f"; {esc(o.note)}" if o.note else ""
+        note = f"; {esc(_note_for(comp, o))}" if _note_for(comp, o) else ""
         cells = [f'<th scope="row">{esc(o.label)}<span class="unit">{unit}{note}</span></th>']
         for i, n in enumerate(names):
             r = _row(comp, n, o.key)
@@ -529,6 +540,8 @@ def _finding(comp: Comparison, name: str, key: str, per_place: str = "") -> str:
     r, b = _row(comp, name, key), _row(comp, base, key)
     d = _shared_decimals(o.kind, r["mean"], r.ci_low, r.ci_high)
     d = max(d, _shared_decimals(o.kind, b["mean"], b.ci_low, b.ci_high))
+    if math.isfinite(r.diff_mean) and r.diff_mean != 0:  # enough decimals for the levels to show the difference
+        d = max(d, min(_shared_decimals(o.kind, r.diff_mean, math.nan, math.nan), d + 1))
     diff, ci = fmt_ci(o.kind, r.diff_mean, r.diff_ci_low, r.diff_ci_high, diff=True)
     verdict = _verdict(o, r.diff_ci_low, r.diff_ci_high, comp.cfg.simulation.replicates)
     unit = "" if o.kind == "share" else f" {o.unit}"
@@ -543,6 +556,16 @@ def _finding(comp: Comparison, name: str, key: str, per_place: str = "") -> str:
     return text + "."
 
 
+def _in_place(x: float, what: str, where: str) -> str:
+    """'about 388 fewer consultations a year in the place' (or 'fewer than one ...')."""
+    if not math.isfinite(x):
+        return ""
+    n = round(abs(x))
+    if n == 0:
+        return f"less than one {what} either way{where}"
+    return f"about {n:,} {'fewer' if x < 0 else 'more'} {what}{'s' if n != 1 else ''}{where}"
+
+
 def _findings(comp: Comparison) -> tuple[str, list[str]]:
     """Plain-language bullets per scenario (HTML) and the same as plain text lines."""
     base = comp.scenarios[0].name
@@ -553,16 +576,13 @@ def _findings(comp: Comparison) -> tuple[str, list[str]]:
         items = []
         gp = _row(comp, n, "gp_per_1000_year")
         ae = _row(comp, n, "ae_per_1000_year")
+        lonely = _row(comp, n, "lonely_share")
         items.append(_finding(comp, n, "lonely_share",
-                              f"about {fmt_int(abs(_row(comp, n, 'lonely_share').diff_mean) * pop)} "
-                              f"{'fewer' if _row(comp, n, 'lonely_share').diff_mean < 0 else 'more'} lonely "
-                              f"residents in a place of {pop:,}"))
+                              _in_place(lonely.diff_mean * pop, "lonely resident", f" in a place of {pop:,}")))
         items.append(_finding(comp, n, "gp_per_1000_year",
-                              f"about {fmt_int(abs(gp.diff_mean) * pop / 1000)} "
-                              f"{'fewer' if gp.diff_mean < 0 else 'more'} consultations a year in the place"))
+                              _in_place(gp.diff_mean * pop / 1000, "consultation", " a year in the place")))
         items.append(_finding(comp, n, "ae_per_1000_year",
-                              f"about {fmt_int(abs(ae.diff_mean) * pop / 1000)} "
-                              f"{'fewer' if ae.diff_mean < 0 else 'more'} attendances a year"))
+                              _in_place(ae.diff_mean * pop / 1000, "attendance", " a year")))
         items.append(_finding(comp, n, "clients_supported_per_year"))
         w = _row(comp, n, "lw_wait_weeks")
         if math.isfinite(w["mean"]):
