@@ -188,10 +188,10 @@ def _line(ax, i: int, x, mean, lo, hi, label: str) -> None:
             ax.plot(x, edge, color=colour, linestyle=ls, linewidth=0.6, alpha=0.8)
 
 
-def _note(fig, comp: Comparison, extra: str = "") -> None:
+def _note(fig, comp: Comparison, extra: str = "", what: str = "Bands") -> None:
     r = comp.cfg.simulation.replicates
-    band = (f"Bands: 95% interval of the mean over {r} replicates." if r > 1
-            else "One replicate: no uncertainty bands.")
+    band = (f"{what}: 95% interval of the mean over {r} replicates." if r > 1
+            else f"One replicate: no {what.lower()}.")
     fig.supxlabel(f"{band} {extra}spsim {__version__}.", x=0.995, ha="right", fontsize=8, color="0.3")
 
 
@@ -311,7 +311,7 @@ def _forest_plot(comp: Comparison) -> Plot:
         axes[0].set_yticks(y, others)
         axes[0].set_ylim(-0.7, len(others) - 0.3)
         fig.suptitle(title, fontsize=13, fontweight="bold")
-        _note(fig, comp, "Left of zero: less than the baseline. ")
+        _note(fig, comp, "Left of zero: less than the baseline. ", what="Whiskers")
         png = _png(fig)
     alt = (f"Dot-and-whisker chart: {title}. One row per scenario, one panel per outcome, a vertical line at "
            "zero. " + " ".join(summaries))
@@ -356,7 +356,7 @@ def _costs_plot(comp: Comparison) -> Plot:
         ax.set_xlabel("£ thousand per year")
         ax.legend(loc="best", frameon=True, framealpha=0.9)
         fig.suptitle(title, fontsize=13, fontweight="bold")
-        _note(fig, comp, "Whiskers: 95% intervals. ")
+        _note(fig, comp, what="Whiskers")
         png = _png(fig)
     alt = ("Horizontal bar chart: " + title + ". For each scenario three bars, extra service spend (light, "
            "diagonal hatching), GP and A&E cost avoided (mid grey, dotted) and net cost (dark). " + " ".join(parts))
