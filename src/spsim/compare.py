@@ -1,0 +1,438 @@
+"""Scenario comparison for planners: ``spsim compare CONFIG... --out DIR``.
+
+Every scenario runs on the same residents and the same luck (common random numbers): replicate
+``r`` of every scenario uses ``SeedSequence(seed).spawn(R)[r]`` and every mechanism draws a fixed
+amount per resident per week, so the only differences between scenarios are the levers. For that
+to hold, the scenarios must share ``simulation.seed``, ``simulation.replicates``,
+``simulation.weeks``, ``simulation.burn_in_weeks`` and ``population.size``. **Policy:** where a
+scenario file disagrees with the baseline on one of these, the baseline's value is used, a line
+is printed, and the report lists every adjustment ("How this comparison was run"). Changing the
+place's size or the seed is not a lever; comparing runs that differ in them would not be paired.
+
+For each outcome and scenario the comparison gives the mean over replicates with a 95% interval
+``mean +/- t(0.975, R-1) * sd / sqrt(R)``, and the paired difference from the baseline: for each
+replicate ``outcome(scenario, r) - outcome(baseline, r)``, with the same interval over those R
+differences. Common random numbers make the paired interval much narrower than the two
+scenarios' own intervals would suggest. Intervals of levels that cannot be negative (counts, rates,
+costs) are cut at zero; differences and comparisons with the baseline are not.
+
+Costs (per year, GBP): service spend is every ``cost_*_gbp`` timeseries column other than GP and
+A&E (link-worker pay with on-costs, grants to groups if the model records them in
+``cost_grants_gbp``, and any other service cost columns). Compared with the baseline:
+``extra spend = spend - baseline spend``, ``savings = baseline (GP + A&E) - scenario (GP + A&E)``,
+``net cost = extra spend - savings``, ``return per pound = savings / extra spend`` (undefined if
+the scenario spends no more than the baseline). With a baseline without social prescribing the
+extra spend is the scenario's whole spend. ``cost per client supported`` is the scenario's own
+spend divided by the clients it supported to discharge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import ConfigError, load_config, to_dict
+from .params import Config
+
+WEEKS_PER_YEAR = 52.0
+#: keys every scenario must share for common random numbers; taken from the baseline
+ALIGNED_KEYS: tuple[tuple[str, str], ...] = (
+    ("simulation", "seed"),
+    ("simulation", "replicates"),
+    ("simulation", "weeks"),
+    ("simulation", "burn_in_weeks"),
+    ("population", "size"),
+)
+#: timeseries cost columns that are activity costs, not service spend
+ACTIVITY_COSTS = ("cost_gp_gbp", "cost_ae_gbp")
+#: service cost lines always shown (0 with a note if the model does not record them)
+LINK_WORKER_COST = "cost_link_workers_gbp"
+GRANTS_COST = "cost_grants_gbp"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    label: str
+    unit: str  # written in table headers and the CSV
+    kind: str  # share | number | weeks | gbp | ratio (how to format it)
+    section: str  # outcomes | costs
+    vs_baseline: bool = False  # the value itself is a comparison with the baseline
+    better: int = 0  # -1 lower is better, +1 higher is better, 0 no direction
+    note: str = ""
+
+    @property
+    def nonnegative(self) -> bool:
+        """Levels that cannot be negative: their interval is cut at zero (differences are not)."""
+        return not self.vs_baseline
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("lonely_share", "Share of residents lonely", "% of residents, mean over the period", "share",
+            "outcomes", better=-1, note="often or always lonely"),
+    Outcome("gp_per_1000_year", "GP consultations", "per 1,000 residents per year", "number", "outcomes", better=-1),
+    Outcome("ae_per_1000_year", "A&E attendances", "per 1,000 residents per year", "number", "outcomes", better=-1),
+    Outcome("lw_wait_weeks", "Wait for a link worker", "weeks, mean of those taken on", "weeks", "outcomes",
+            better=-1, note="blank where nobody was taken on"),
+    Outcome("lw_waiting_mean", "People waiting for a link worker", "residents, mean over the period", "number",
+            "outcomes", better=-1),
+    Outcome("clients_supported_per_year", "Clients supported", "residents discharged per year", "number",
+            "outcomes", better=+1, note="completed their contacts with a link worker"),
+    Outcome("volunteers_end", "Group volunteers", "residents, at the end", "number", "outcomes", better=+1),
+    Outcome("groups_active_end", "Active community groups", "groups, at the end", "number", "outcomes", better=+1),
+    # costs, GBP per year
+    Outcome("cost_link_workers", "Link-worker pay with on-costs", "£ per year", "gbp", "costs"),
+    Outcome("cost_grants", "Grants to community groups", "£ per year", "gbp", "costs"),
+    Outcome("cost_other_service", "Other service costs", "£ per year", "gbp", "costs"),
+    Outcome("spend", "Service spend", "£ per year", "gbp", "costs"),
+    Outcome("cost_gp", "Cost of GP consultations", "£ per year", "gbp", "costs", better=-1),
+    Outcome("cost_ae", "Cost of A&E attendances", "£ per year", "gbp", "costs", better=-1),
+    Outcome("cost_per_client", "Cost per client supported", "£ of service spend per client", "gbp", "costs",
+            better=-1, note="blank where no client was supported"),
+    Outcome("extra_spend", "Extra service spend vs baseline", "£ per year", "gbp", "costs", vs_baseline=True),
+    Outcome("savings", "GP and A&E cost avoided vs baseline", "£ per year", "gbp", "costs", vs_baseline=True,
+            better=+1),
+    Outcome("net_cost", "Net cost vs baseline", "£ per year", "gbp", "costs", vs_baseline=True, better=-1,
+            note="extra spend minus GP and A&E cost avoided"),
+    Outcome("return_per_pound", "Return per pound", "£ of GP and A&E cost avoided per £1 of extra spend", "ratio",
+            "costs", vs_baseline=True, better=+1, note="blank where there is no extra spend"),
+)
+OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
+
+
+@dataclass
+class Scenario:
+    name: str
+    source: str
+    cfg: Config
+    adjusted: list[tuple[str, Any, Any]] = field(default_factory=list)  # (key, value in file, value used)
+
+
+@dataclass
+class Comparison:
+    scenarios: list[Scenario]  # baseline first
+    values: pd.DataFrame  # one row per scenario and replicate: scenario, replicate, every outcome key
+    table: pd.DataFrame  # comparison.csv
+    timeseries: pd.DataFrame  # every scenario and replicate, long format
+    service_cost_columns: list[str]  # cost columns counted as service spend
+    grants_recorded: bool  # whether the model records cost_grants_gbp
+    overrides: list[str] = field(default_factory=list)  # --set (and --seed/--weeks/--replicates) for every scenario
+    overlays: list[str] = field(default_factory=list)
+
+    @property
+    def baseline(self) -> Scenario:
+        return self.scenarios[0]
+
+    @property
+    def cfg(self) -> Config:
+        return self.baseline.cfg
+
+
+# ----------------------------------------------------------------------------- statistics
+def t_quantile(df: int) -> float:
+    """t(0.975, df): the multiplier for a two-sided 95% interval."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, df))
+
+
+def t_interval(x) -> tuple[float, float, float, float, int]:
+    """(mean, low, high, sd, n) of the finite values of ``x``; the interval is
+    ``mean +/- t(0.975, n-1) * sd / sqrt(n)`` and is NaN with fewer than two values."""
+    a = np.asarray(x, dtype=float)
+    a = a[np.isfinite(a)]
+    n = int(a.size)
+    if n == 0:
+        return (math.nan, math.nan, math.nan, math.nan, 0)
+    mean = float(a.mean())
+    if n == 1:
+        return (mean, math.nan, math.nan, math.nan, 1)
+    sd = float(a.std(ddof=1))
+    half = t_quantile(n - 1) * sd / math.sqrt(n)
+    return (mean, mean - half, mean + half, sd, n)
+
+
+# ----------------------------------------------------------------------------- outcomes
+def service_cost_columns(ts: pd.DataFrame) -> list[str]:
+    """Cost columns that are service spend: every cost_*_gbp column except GP and A&E activity."""
+    return [c for c in ts.columns if c.startswith("cost_") and c.endswith("_gbp") and c not in ACTIVITY_COSTS]
+
+
+def replicate_outcomes(ts: pd.DataFrame, population: int) -> dict[str, float]:
+    """Level outcomes of one replicate (one scenario) from its weekly rows."""
+    weeks = len(ts)
+    years = weeks / WEEKS_PER_YEAR
+    per_year = lambda col: float(ts[col].sum()) / years  # noqa: E731
+    taken_on = float(ts["lw_taken_on"].sum())
+    wait = float(np.nansum(ts["lw_wait_weeks_mean"] * ts["lw_taken_on"])) / taken_on if taken_on else math.nan
+    service = service_cost_columns(ts)
+    lw = per_year(LINK_WORKER_COST) if LINK_WORKER_COST in ts else 0.0
+    grants = per_year(GRANTS_COST) if GRANTS_COST in ts else 0.0
+    other = sum(per_year(c) for c in service if c not in (LINK_WORKER_COST, GRANTS_COST))
+    spend = lw + grants + other
+    clients = per_year("clients_supported")
+    return {
+        "lonely_share": float(ts["lonely_share"].mean()),
+        "gp_per_1000_year": 1000 * per_year("gp_consultations") / population,
+        "ae_per_1000_year": 1000 * per_year("ae_attendances") / population,
+        "lw_wait_weeks": wait,
+        "lw_waiting_mean": float(ts["lw_waiting"].mean()),
+        "clients_supported_per_year": clients,
+        "volunteers_end": float(ts["volunteers"].iloc[-1]),
+        "groups_active_end": float(ts["groups_active"].iloc[-1]),
+        "cost_link_workers": lw,
+        "cost_grants": grants,
+        "cost_other_service": other,
+        "spend": spend,
+        "cost_gp": per_year("cost_gp_gbp"),
+        "cost_ae": per_year("cost_ae_gbp"),
+        "cost_per_client": spend / clients if clients > 0 else math.nan,
+    }
+
+
+def add_vs_baseline(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Add the paired (same replicate) comparisons with the baseline: extra spend, savings, net
+    cost and return per pound."""
+    base = values[values.scenario == baseline].set_index("replicate")
+    out = values.copy()
+    b = base.loc[out.replicate.to_numpy()]
+    extra = out.spend.to_numpy() - b.spend.to_numpy()
+    savings = (b.cost_gp.to_numpy() + b.cost_ae.to_numpy()) - (out.cost_gp.to_numpy() + out.cost_ae.to_numpy())
+    out["extra_spend"] = extra
+    out["savings"] = savings
+    out["net_cost"] = extra - savings
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["return_per_pound"] = np.where(extra > 0, savings / np.where(extra > 0, extra, 1.0), np.nan)
+    return out
+
+
+def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """comparison.csv: per scenario and outcome, mean and 95% interval over replicates, and the
+    paired difference from the baseline (``names[0]``) with its interval."""
+    baseline = names[0]
+    base = values[values.scenario == baseline].set_index("replicate").sort_index()
+    rows = []
+    for name in names:
+        mine = values[values.scenario == name].set_index("replicate").sort_index()
+        for o in OUTCOMES:
+            mean, lo, hi, sd, n = t_interval(mine[o.key])
+            if o.nonnegative and math.isfinite(lo):
+                lo = max(lo, 0.0)
+            row = {
+                "scenario": name, "is_baseline": name == baseline, "section": o.section, "outcome": o.key,
+                "label": o.label, "unit": _csv_unit(o), "mean": mean, "ci_low": lo, "ci_high": hi, "sd": sd,
+                "replicates": n, "diff_mean": math.nan, "diff_ci_low": math.nan, "diff_ci_high": math.nan,
+                "diff_replicates": 0,
+            }
+            if not o.vs_baseline:
+                d = mine[o.key].to_numpy() - base.loc[mine.index, o.key].to_numpy()
+                dm, dlo, dhi, _, dn = t_interval(d)
+                row.update(diff_mean=dm, diff_ci_low=dlo, diff_ci_high=dhi, diff_replicates=dn)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _csv_unit(o: Outcome) -> str:
+    if o.kind == "share":
+        return "share of residents (0-1), mean over the period"
+    return o.unit.replace("£", "GBP")
+
+
+# ----------------------------------------------------------------------------- scenarios
+def _get(cfg: Config, key: tuple[str, str]) -> Any:
+    return getattr(getattr(cfg, key[0]), key[1])
+
+
+def align(scenarios: list[Scenario]) -> list[Scenario]:
+    """Give every scenario the baseline's seed, replicates, weeks, burn-in and population size,
+    recording each change in ``Scenario.adjusted``."""
+    base = scenarios[0].cfg
+    out = [scenarios[0]]
+    for sc in scenarios[1:]:
+        data = sc.cfg.model_dump()
+        adjusted = []
+        for key in ALIGNED_KEYS:
+            have, want = _get(sc.cfg, key), _get(base, key)
+            if have != want:
+                data[key[0]][key[1]] = want
+                adjusted.append((".".join(key), have, want))
+        cfg = Config.model_validate(data) if adjusted else sc.cfg
+        out.append(Scenario(sc.name, sc.source, cfg, adjusted))
+    return out
+
+
+def load_scenarios(
+    configs: list[str], baseline: str | None, overrides: list[str], overlays: list[str]
+) -> list[Scenario]:
+    """Load every scenario (baseline first), with the shared overrides and overlays applied,
+    named by ``simulation.name`` (or the file name where names clash), then aligned."""
+    paths = ([baseline] if baseline else []) + list(configs)
+    seen: dict[Path, str] = {}
+    unique: list[str] = []
+    for p in paths:
+        key = Path(p).resolve()
+        if key in seen:
+            continue
+        seen[key] = p
+        unique.append(p)
+    if len(unique) < 2:
+        from .cli import UsageError
+
+        raise UsageError("spsim compare: give at least two different scenario files (the first, or --baseline, "
+                         "is the baseline), e.g. spsim compare configs/baseline.toml configs/default.toml --out DIR")
+    cfgs = [load_config(p, overrides, overlays=overlays) for p in unique]
+    given = [c.simulation.name for c in cfgs]
+    names = [Path(p).stem if given.count(n) > 1 else n for n, p in zip(given, unique, strict=True)]
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            raise ConfigError(unique[i], "simulation.name",
+                              f"scenario name '{n}' is also used by {unique[names.index(n)]}; give each file "
+                              "its own simulation.name")
+    return align([Scenario(n, p, c) for n, p, c in zip(names, unique, cfgs, strict=True)])
+
+
+def differing_parameters(base: Config, other: Config) -> list[tuple[str, Any, Any]]:
+    """(key, baseline value, scenario value) for every parameter that differs (names excluded)."""
+
+    def flat(d: Any, prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if isinstance(d, dict):
+            for k, v in d.items():
+                out.update(flat(v, f"{prefix}{k}."))
+        else:
+            out[prefix[:-1]] = d
+        return out
+
+    a, b = flat(to_dict(base)), flat(to_dict(other))
+    keys = [k for k in dict.fromkeys([*a, *b]) if k != "simulation.name"]
+    return [(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
+
+
+# ----------------------------------------------------------------------------- running
+def run_comparison(scenarios: list[Scenario], workers: int = 1, done=None) -> Comparison:
+    """Run every replicate of every scenario and build the comparison."""
+    from .runner import map_ordered, run_replicate
+
+    reps = scenarios[0].cfg.simulation.replicates
+    tasks = [(sc.cfg, r) for sc in scenarios for r in range(reps)]
+    results = map_ordered(run_replicate, tasks, workers, done)
+    owners = [sc for sc in scenarios for _ in range(reps)]
+    frames, rows = [], []
+    for sc, (sc_cfg, r), res in zip(owners, tasks, results, strict=True):
+        ts = res.timeseries.copy()
+        ts.insert(0, "replicate", np.int64(r))
+        ts.insert(0, "scenario", sc.name)
+        frames.append(ts)
+        rows.append({"scenario": sc.name, "replicate": r, **replicate_outcomes(res.timeseries, sc_cfg.population.size)})
+    timeseries = pd.concat(frames, ignore_index=True)
+    names = [s.name for s in scenarios]
+    values = add_vs_baseline(pd.DataFrame(rows), names[0])
+    return Comparison(
+        scenarios=scenarios,
+        values=values,
+        table=comparison_table(values, names),
+        timeseries=timeseries,
+        service_cost_columns=service_cost_columns(timeseries),
+        grants_recorded=GRANTS_COST in timeseries.columns,
+    )
+
+
+# ----------------------------------------------------------------------------- command line
+def add_parser(sub) -> None:
+    """Register ``spsim compare`` on the CLI's subparsers."""
+    from .cli import _nonneg_int, _positive_int
+
+    c = sub.add_parser(
+        "compare", help="compare scenarios on the same residents and luck: comparison.csv, report.html, plots",
+        description="Run every scenario on the same residents and the same luck (common random numbers) and "
+                    "write comparison.csv, a self-contained report.html and PNG plots to DIR. The baseline is the "
+                    "first CONFIG unless --baseline is given. Seed, replicates, weeks, burn-in and population "
+                    "size are taken from the baseline for every scenario (the report lists any change).")
+    c.add_argument("configs", nargs="+", metavar="CONFIG", help="scenario files (.toml or .yaml)")
+    c.add_argument("--baseline", metavar="CONFIG", help="the scenario to compare against (default: the first CONFIG)")
+    c.add_argument("--overlay", action="append", default=[], metavar="FILE",
+                   help="apply another scenario file on top of every scenario (repeatable)")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one parameter in every scenario, e.g. --set population.size=20000 (repeatable)")
+    c.add_argument("--seed", type=_nonneg_int, help="root seed for every scenario (simulation.seed)")
+    c.add_argument("--weeks", type=_positive_int("weeks"), help="weeks to record (simulation.weeks)")
+    c.add_argument("--replicates", type=_positive_int("replicates"),
+                   help="replicates of every scenario (simulation.replicates); 2 or more for intervals")
+    c.add_argument("--workers", type=_positive_int("workers"), default=1, help="worker processes (default 1)")
+    c.add_argument("--out", type=Path, required=True, help="results folder")
+    c.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+    from .report import build_report
+
+    extra = []
+    if args.seed is not None:
+        extra.append(f"simulation.seed={args.seed}")
+    if args.weeks is not None:
+        extra.append(f"simulation.weeks={args.weeks}")
+    if args.replicates is not None:
+        extra.append(f"simulation.replicates={args.replicates}")
+    scenarios = load_scenarios(args.configs, args.baseline, [*args.overrides, *extra], args.overlay)
+    check_output_dir(args.out)
+    say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
+    for sc in scenarios[1:]:
+        for key, have, used in sc.adjusted:
+            say(f"'{sc.name}' ({sc.source}) uses the baseline's {key} = {used} (its file gives {have}), "
+                "so that every scenario has the same residents and luck")
+    sim = scenarios[0].cfg.simulation
+    if sim.replicates < 2:
+        say("1 replicate: no intervals can be computed; use --replicates 10 or more for decisions")
+
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(scenarios) * sim.replicates, unit="run", desc=f"compare x{sim.replicates}",
+                   file=sys.stderr, disable=None, leave=False)
+    try:
+        comp = run_comparison(scenarios, args.workers, (lambda _r: bar.update(1)) if bar is not None else None)
+        comp.overrides, comp.overlays = [*args.overrides, *extra], [str(o) for o in args.overlay]
+    finally:
+        if bar is not None:
+            bar.close()
+    report = build_report(comp)
+
+    info = {
+        "spsim_version": __version__,
+        "baseline": scenarios[0].name,
+        "scenarios": [
+            {"name": sc.name, "source": sc.source, "config": to_dict(sc.cfg),
+             "adjusted_to_baseline": [{"key": k, "in_file": a, "used": b} for k, a, b in sc.adjusted]}
+            for sc in scenarios
+        ],
+        "overrides": list(args.overrides), "overlays": [str(o) for o in args.overlay],
+        "seed": sim.seed, "replicates": sim.replicates,
+        "service_cost_columns": comp.service_cost_columns, "grants_recorded": comp.grants_recorded,
+        "plots": sorted(report.plots),
+    }
+
+    def write(tmp: Path) -> None:
+        write_csv(comp.table, tmp / "comparison.csv")
+        write_csv(comp.values, tmp / "replicates.csv")
+        write_parquet(comp.timeseries, tmp / "timeseries.parquet")
+        (tmp / "report.html").write_text(report.html, encoding="utf-8")
+        for name, png in report.plots.items():
+            (tmp / name).write_bytes(png)
+        write_json(info, tmp / "run.json")
+
+    atomic_output(args.out, write)
+    if not args.quiet:
+        print(report.text_summary)
+        print(f"results in {args.out}/: report.html, comparison.csv, replicates.csv, timeseries.parquet, "
+              f"run.json and {len(report.plots)} PNG plots")
+    return 0
