@@ -11,8 +11,6 @@ enough clients pass through for spillover to matter; the defaults are tuned to a
 
 from __future__ import annotations
 
-import numpy as np
-
 from conftest import default_config
 from spsim.runner import run
 

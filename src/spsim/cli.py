@@ -312,6 +312,53 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_targets(args: argparse.Namespace) -> int:
+    from .calibration import check_targets
+
+    cfg = _load(args, [f"simulation.replicates={args.replicates}"])
+    if args.out:
+        check_output_dir(args.out)
+    table = check_targets(cfg, workers=args.workers)
+    print(f"{'target':55s} {'band':>15s} {'simulated (95% interval)':>34s}  inside")
+    for row in table.itertuples():
+        band = f"{row.low:g}-{row.high:g}"
+        sim = f"{row.mean:.3g} ({row.ci_low:.3g} to {row.ci_high:.3g})"
+        print(f"{row.label:55s} {band:>15s} {sim:>34s}  {'yes' if row.inside else 'NO'}")
+    print(f"{cfg.simulation.replicates} replicates of {cfg.population.size:,} residents, {cfg.simulation.weeks} weeks")
+    if args.out:
+        atomic_output(args.out, lambda tmp: write_csv(table, tmp / "targets.csv"))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .calibration import PRIORS, calibrate, narrowed_priors, posterior_summary
+
+    cfg = _load(args, [f"simulation.replicates={args.replicates}"])
+    check_output_dir(args.out)
+    priors = PRIORS
+    if args.from_posterior is not None:
+        src = str(args.from_posterior)
+        try:
+            priors = narrowed_priors(pd.read_csv(args.from_posterior))
+        except FileNotFoundError:
+            raise ConfigError(src, None, "file not found") from None
+        except (KeyError, ValueError, pd.errors.ParserError) as e:
+            raise ConfigError(src, None, f"not a posterior.csv from spsim calibrate ({e})") from None
+    samples = calibrate(cfg, args.samples, seed=args.seed, workers=args.workers, priors=priors)
+    post = posterior_summary(samples, priors)
+
+    def write(tmp: Path) -> None:
+        write_csv(samples, tmp / "samples.csv")
+        write_csv(post, tmp / "posterior.csv")
+
+    atomic_output(args.out, write)
+    print(f"accepted {int(samples.accepted.sum())} of {len(samples)} samples (every target inside its band)")
+    print(post.to_string(index=False))
+    return 0
+
+
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
             "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare}
 

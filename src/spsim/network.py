@@ -3,10 +3,10 @@
 Built without per-node Python: households are contiguous runs of resident indices, neighbour
 ties link residents that are up to k places apart in a line that visits the neighbourhoods in
 turn, each in a random order (a Watts-Strogatz lattice without wrap-around, so the ends of a
-neighbourhood's run link into the next; a small world, with some ties rewired anywhere), thinned by each resident's sociability so some
-residents sit at the periphery. Base ties are stored in CSR arrays (``indptr``, ``indices``).
-Ties made by attending the same group are kept apart in a small sorted key array with the week
-each was last refreshed, and fade when unused.
+neighbourhood's run link into the next; a small world, with some ties rewired anywhere),
+thinned by each resident's sociability so some residents sit at the periphery. Base ties are
+stored in CSR arrays (``indptr``, ``indices``). Ties made by attending the same group are kept
+apart in a small sorted key array with the week each was last refreshed, and fade when unused.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from ..tables import GROUP_KINDS, LONELY_KIND, NEED_TO_KIND, NEEDS
 from .base import Mechanism
 from .ties import segments
 
-
 #: kinds of need a wellbeing programme serves: connect, be active, take notice
 PROGRAMME_SERVES = np.array([0, 1, 3], dtype=np.int8)
 
