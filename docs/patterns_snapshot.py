@@ -41,6 +41,7 @@ def part_a() -> None:
         ("clients supported to discharge per FTE-year", g.clients_supported / fte_years, "{:.0f}"),
         ("engaged intake / referrals", g.lw_intake / g.referrals, "{:.1%}"),
         ("engaged intake / accepted referrals", g.lw_intake / accepted, "{:.1%}"),
+        ("engaged / (taken on + reneged) (summary)", s.engagement_share, "{:.1%}"),
         ("mean wait (weeks)", s.lw_wait_weeks_mean, "{:.1f}"),
         ("formal volunteering share (monthly)", s.formal_volunteering_share_mean, "{:.1%}"),
         ("open groups, last week", s.groups_active_final, "{:.0f}"),

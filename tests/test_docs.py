@@ -59,8 +59,8 @@ def test_parameter_appendix_is_the_generated_table(text, capsys):
     generated = capsys.readouterr().out
     block, _ = split_appendix(text)
     assert block == generated, (
-        "docs/ODD.md Appendix A is out of date: run `PYTHONPATH=$PWD/src python -m spsim params --markdown` "
-        "and replace the lines between the markers"
+        "docs/ODD.md Appendix A is out of date: run `PYTHONPATH=$PWD/src python docs/update_params_appendix.py` "
+        "(it replaces the lines between the markers with `spsim params --markdown`)"
     )
 
 

@@ -103,3 +103,32 @@ def test_evaluate_cli_writes_outputs_and_rejects_no_service(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "link_workers.fte" in err[0]
     assert not bad.exists()
+
+
+def test_twin_switches_off_every_link_work_team(tmp_path):
+    """A config with an extra team (Cullompton's young people's link workers): the twin must have
+    no link work at all, or the 'true effect' compares the service with part of itself."""
+    path = tmp_path / "teams.toml"
+    path.write_text('[link_workers]\nfte = 1.0\n\n[[teams]]\nname = "young"\nfte = 1.0\nage_bands = [0]\n')
+    c = load_config(path, ["population.size=3000", "simulation.weeks=20", "simulation.burn_in_weeks=5"])
+    twin = twin_config(c)
+    assert twin.link_workers.fte == 0 and [t.fte for t in twin.teams] == [0.0]
+    h = ResidentHistory()
+    SocialPrescribingModel(twin, agents=False, analyzers=[h]).run()
+    assert (h.first_referral >= 0).sum() == 0
+    # the service arm does refer, also to the extra team alone
+    h = ResidentHistory()
+    solo = load_config(path, ["population.size=3000", "simulation.weeks=20", "simulation.burn_in_weeks=5",
+                              "link_workers.fte=0"])
+    SocialPrescribingModel(solo, agents=False, analyzers=[h]).run()
+    assert (h.first_referral >= 0).sum() > 0
+
+
+def test_evaluate_cli_accepts_a_service_made_of_extra_teams_only(tmp_path):
+    path = tmp_path / "teams-only.toml"
+    path.write_text('[link_workers]\nfte = 0.0\n\n[[teams]]\nname = "older"\nfte = 1.0\nage_bands = [2]\n')
+    from spsim.cli import main
+
+    rc = main(["evaluate", str(path), "--set", "population.size=600", "--replicates", "1", "--quiet",
+               "--out", str(tmp_path / "ev")])
+    assert rc == 0

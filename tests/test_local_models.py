@@ -181,3 +181,11 @@ def test_lockdown_stops_face_to_face_groups_and_surges_volunteering():
     assert ts.loc[lock, "gp_consultations"].mean() < ts.loc[~lock, "gp_consultations"].mean()
     assert ts.loc[lock, "group_attendance"].mean() < 0.5 * ts.loc[~lock & (ts.week < 7), "group_attendance"].mean()
     assert ts["formal_volunteering_share"].iloc[11] > ts["formal_volunteering_share"].iloc[5]
+
+
+def test_covid_overlay_keeps_the_scenarios_own_online_share():
+    """Kingsbridge's online exercise classes (shock.online_share = 0.5) matter only under the
+    COVID-19 overlay, so the overlay must not overwrite them; other scenarios keep the default."""
+    kb = Path(__file__).parent.parent / "configs" / "kingsbridge.toml"
+    assert small(path=kb, overlays=(COVID,)).shock.online_share == 0.5
+    assert small(overlays=(COVID,)).shock.online_share == 0.3

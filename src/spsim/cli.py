@@ -280,9 +280,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.replicates is not None:
         extra.append(f"simulation.replicates={args.replicates}")
     cfg = _load(args, extra)
-    if cfg.link_workers.fte <= 0:
+    if cfg.link_workers.fte + sum(t.fte for t in cfg.teams) <= 0:
         raise ConfigError(args.config or "<built-in default>", "link_workers.fte",
-                          "is 0: there is no service to evaluate")
+                          "is 0 (and no extra team has FTE): there is no service to evaluate")
     sim = cfg.simulation
     if sim.burn_in_weeks + sim.weeks < MIN_TOTAL_WEEKS:
         weeks = MIN_TOTAL_WEEKS - sim.burn_in_weeks

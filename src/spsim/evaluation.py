@@ -1,8 +1,8 @@
 """Counterfactual evaluation: the true effect of the service versus what studies would report.
 
 For each replicate the scenario runs twice on the same residents and the same luck: as
-configured (the *service* arm) and with the service switched off (``link_workers.fte = 0``, the
-*twin*). Every random draw is made per resident per week whatever the model's state
+configured (the *service* arm) and with the service switched off (``link_workers.fte = 0`` and
+every extra team's ``fte = 0``, the *twin*). Every random draw is made per resident per week whatever the model's state
 (:mod:`spsim.rng`), so the twins differ only through what the service did.
 
 The cohort is the residents first referred between one year after the start and one year
@@ -47,9 +47,11 @@ MIN_TOTAL_WEEKS = 3 * YEAR
 
 
 def twin_config(cfg: Config) -> Config:
-    """The same scenario with the service switched off."""
+    """The same scenario with the service switched off: no link workers in any team."""
     data = cfg.model_dump()
     data["link_workers"]["fte"] = 0.0
+    for team in data["teams"]:  # an extra team left on would still take referrals in the twin
+        team["fte"] = 0.0
     return Config.model_validate(data)
 
 
