@@ -438,7 +438,9 @@ def test_caseload_cap_is_never_exceeded():
         full.append(bool((load == w.caseload_cap).all()))
 
     run_weeks(m, 20, check)
-    assert m.link_workers.caseload_cap.sum() == 45  # round(1.5 FTE * 30), over two workers
+    lw = m.cfg.link_workers
+    assert lw.fte == 1.5
+    assert m.link_workers.caseload_cap.sum() == round(1.5 * lw.caseload_per_fte)  # over two workers
     assert sum(full) >= 5, "caseloads never full: the cap was not tested"
 
 
