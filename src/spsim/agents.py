@@ -69,9 +69,11 @@ class Resident(RowAgent):
     wellbeing = column()
     confidence = column()
     lw_status = column()
+    lw_team = column()
     group = column()
     volunteer = column()
     volunteer_group = column()
+    connector = column()
 
     @property
     def needs(self) -> list[str]:
@@ -95,6 +97,7 @@ class GPPractice(RowAgent):
 
 class LinkWorker(RowAgent):
     table_name = "link_workers"
+    team = column()
     fte = column()
     caseload_cap = column()
     clients = column()
@@ -110,6 +113,8 @@ class CommunityGroup(RowAgent):
     places = column()
     funds = column()
     weeks_short = column()
+    online = column()
+    fixed_weeks = column()
 
     @property
     def kind(self) -> str:

@@ -6,7 +6,8 @@ The weekly order (the brief's, written once, here):
 2. ties: group co-attendance forms ties, unused ones fade                   (Ties)
 3. loneliness and wellbeing update                                          (Loneliness)
 4. help-seeking: GP consultations within capacity, A&E attendances          (HelpSeeking)
-5. referral routes: GP recognition and referral, self-referral, refusal     (Referral)
+5. referral routes: GP recognition and referral, self-referral, community
+   connectors, proactive outreach and shielding calls; refusal              (Referral)
 6. link work: waiting list, contacts, matching, discharge, drop-out         (LinkWork)
 7. groups: leaving, volunteers, places, money, closures, new groups, attendance (Groups)
 8. volunteering and spillover                                               (Volunteering)
@@ -159,6 +160,13 @@ class SocialPrescribingModel(mesa.Model):
     @property
     def total_link_worker_fte(self) -> float:
         return float(self.cfg.link_workers.fte + sum(t.fte for t in self.cfg.teams))
+
+    @property
+    def link_worker_pay_per_year(self) -> float:
+        """Salaries of every team before on-costs (GBP per year)."""
+        lw = self.cfg.link_workers
+        return float(lw.fte * lw.salary_gbp + sum(
+            t.fte * (lw.salary_gbp if t.salary_gbp is None else t.salary_gbp) for t in self.cfg.teams))
 
     # ------------------------------------------------------------------ running
     @property

@@ -17,7 +17,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "gp_social_consultations": ("consultations", "Of which mainly for a social problem"),
     "gp_unmet": ("requests", "GP requests turned away for lack of appointments"),
     "ae_attendances": ("attendances", "A&E attendances this week"),
-    "referrals": ("referrals", "Referrals to link work this week (GP + self), before refusal"),
+    "referrals": ("referrals", "Referrals to link work this week (GP, self, connectors, outreach), before refusal"),
     "referrals_refused": ("referrals", "Referrals refused by the resident"),
     "referrals_connector": ("referrals", "Of the referrals, those made by community connectors"),
     "referrals_outreach": ("referrals", "Of the referrals, those made by proactive outreach"),
@@ -91,7 +91,7 @@ class Recorder:
         lw = c.link_workers
         on_cost = 1 + lw.on_cost_rate
         row["lockdown"][i] = tally["lockdown"]
-        row["cost_link_workers_gbp"][i] = model.total_link_worker_fte * lw.salary_gbp * on_cost / WEEKS_PER_YEAR
+        row["cost_link_workers_gbp"][i] = model.link_worker_pay_per_year * on_cost / WEEKS_PER_YEAR
         cd = c.community_development
         row["cost_development_gbp"][i] = cd.fte * cd.salary_gbp * on_cost / WEEKS_PER_YEAR
         row["cost_programmes_gbp"][i] = c.programmes.count * c.programmes.weekly_cost_gbp

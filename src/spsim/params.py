@@ -268,6 +268,8 @@ class TeamParams(Section):
                              doc="Ages the team serves")
     min_needs: int = P(0, ge=0, le=6, unit="needs (loneliness counts as one)", source="local model",
                        doc="Fewest needs a resident must have for this team")
+    salary_gbp: float | None = P(None, ge=0, le=1e6, unit="GBP per FTE-year", source="local model",
+                                 doc="Salary before on-costs; empty means link_workers.salary_gbp")
 
     @field_validator("age_bands")
     @classmethod
@@ -333,10 +335,10 @@ class GrantParams(Section):
 class ShockParams(Section):
     """A lockdown shock (COVID-19 overlay): face-to-face groups stop, some move online, contact
     with ties falls, volunteering surges, shielding residents get outreach calls."""
-    start_week: int = P(-1, ge=-1, le=5200, unit="recorded week", source="scenario", doc="First week of the lockdown (-1: no shock)")
+    start_week: int = P(-1, ge=-1, le=5200, unit="recorded week", source="scenario", doc="Recorded weeks before the lockdown starts (-1: no shock); 12 puts output weeks 13 onwards in lockdown")
     weeks: int = P(0, ge=0, le=520, unit="weeks", source="scenario", doc="Length of the lockdown")
     online_share: float = P(0.3, ge=0, le=1, unit="share", source="assumption (test beds moved some groups online)", doc="Share of groups that keep meeting online")
-    contact_multiplier: float = P(0.5, ge=0, le=1, unit="x", source="assumption", doc="Effect of ties on loneliness recovery during the lockdown")
+    contact_multiplier: float = P(0.5, ge=0, le=1, unit="x", source="assumption", doc="Weight of ties in loneliness recovery and contagion during the lockdown")
     volunteer_surge: float = P(3.0, ge=0, le=100, unit="x", source="assumption (mutual aid surge 2020)", doc="Volunteering start-rate multiplier during the lockdown")
     shielding_outreach_per_year: float = P(0.0, ge=0, le=520, unit="per shielding resident in need per year", source="seeds (Cullompton: 500+ shielding patients contacted; Frome: shielding letters)",
                                            doc="During the lockdown, link workers call residents aged 65+ or with a long-term condition who have a need, and refer them")

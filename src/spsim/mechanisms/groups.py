@@ -80,6 +80,9 @@ def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool 
         placed_all.append(placed)
     got = np.concatenate(placed_all)
     rest = np.setdiff1d(who, got)
+    if rest.size:  # wanted a kind that had no free place: community developers respond to this
+        missed = kinds[np.isin(who, rest)]
+        model.unmet_by_kind += np.bincount(missed, minlength=model.unmet_by_kind.size)
     rest = rest[np.argsort(r.queue_key[rest], kind="stable")]
     placed, slots = _fill(model, rest, allowed)
     _join(model, placed, slots)
@@ -135,7 +138,8 @@ class Groups(Mechanism):
         gvol = r.volunteer_group >= 0
         stop = gvol & (u[1] < weekly_prob(gp.volunteer_stop_per_year))
         r.volunteer_group[stop] = -1
-        start = (r.group >= 0) & ~gvol & (u[1] < weekly_prob(gp.member_volunteer_per_year))
+        in_community_group = (r.group >= 0) & (g.fixed_weeks[np.maximum(r.group, 0)] == 0) if g.n else r.group >= 0
+        start = in_community_group & ~gvol & (u[1] < weekly_prob(gp.member_volunteer_per_year))
         r.volunteer_group[start] = r.group[start]
         r.volunteer[start] = True
 
@@ -175,11 +179,7 @@ class Groups(Mechanism):
         # 5. residents join groups on their own when a place is free
         # own row: reusing u[0] (leaving) made every leaver with u[0] < p_join rejoin the same week
         joiners = np.flatnonzero((r.group < 0) & (u[4] < weekly_prob(gp.self_join_per_year)))
-        kinds_j = preferred_kind(r, joiners)
-        placed = allocate_places(model, joiners, kinds_j, programmes=False)
-        if joiners.size > placed.size:
-            unplaced = ~np.isin(joiners, placed)
-            model.unmet_by_kind += np.bincount(kinds_j[unplaced], minlength=model.unmet_by_kind.size)
+        allocate_places(model, joiners, preferred_kind(r, joiners), programmes=False)
 
         # 6. attendance this week (during a lockdown only groups that moved online meet)
         r.attended = (r.group >= 0) & (u[3] < gp.attendance)

@@ -105,11 +105,7 @@ class LinkWork(Mechanism):
         to_match = np.flatnonzero(
             active & (r.lw_contacts == lw.match_at_contact) & (r.group < 0) & (r.queue_key < effect)
         )
-        kinds = preferred_kind(r, to_match)
-        matched = allocate_places(model, to_match, kinds)
-        if to_match.size > matched.size:  # unmet demand by kind, seen by community developers
-            unmatched = ~np.isin(to_match, matched)
-            model.unmet_by_kind += np.bincount(kinds[unmatched], minlength=model.unmet_by_kind.size)
+        matched = allocate_places(model, to_match, preferred_kind(r, to_match))
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True
         r.group_accompanied[low] = True

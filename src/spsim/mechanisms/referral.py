@@ -77,7 +77,7 @@ class Referral(Mechanism):
             to_lw = reached & (u[3] < p_sign * c.connectors.to_link_worker_share)
             by_connector = to_lw & eligible & ~by_gp & ~by_self
             direct = np.flatnonzero(reached & ~to_lw & (r.group < 0))
-            placed = allocate_places(model, direct, preferred_kind(r, direct))
+            placed = allocate_places(model, direct, preferred_kind(r, direct), programmes=False)
             t["signposted_to_groups"] += int(placed.size)
 
         # proactive outreach finds lonely residents at the periphery; during a lockdown,

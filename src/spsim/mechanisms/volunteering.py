@@ -47,4 +47,4 @@ class Volunteering(Mechanism):
             new_conn = spill[u[1][spill] < p_spill * c.connectors.from_spillover_share]
             r.connector[new_conn] = True
             model.tally["new_connectors"] += int(new_conn.size)
-        model.tally["new_volunteers_spillover"] += int(spill.size)
+            model.tally["new_volunteers_spillover"] += int(spill.size)
