@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_rgba
 
+from spsim.agents import LinkWorker
 from spsim.app import (
     CASELOAD,
     LONELY,
@@ -61,7 +62,7 @@ def test_sliders_win_over_the_preset_and_no_service_switches_off_link_work():
                            configs=CONFIGS)
     assert (cfg.population.size, cfg.link_workers.fte, cfg.volunteering.spillover, cfg.groups.count) == (
         800, 0.35, 0.4, 7)
-    assert cfg.simulation.seed == 12 and cfg.simulation.burn_in_weeks == 0
+    assert cfg.simulation.seed == 12 and cfg.simulation.burn_in_weeks == 26  # the preset's burn-in
     # everything else comes from the preset file (default.toml sets contacts_per_client = 8)
     assert cfg.link_workers.contacts_per_client == 8
     off = classroom_config(population=800, fte=0.35, preset=NO_SERVICE, configs=CONFIGS)
@@ -97,7 +98,7 @@ def test_series_starts_at_week_zero_and_matches_the_models_own_records():
     s = m.series()
     assert s.index.tolist() == list(range(13))
     assert np.isnan(s["GP appointments asked for"].iloc[0])  # nothing asked for before the first week
-    ts = m.timeseries()  # the Recorder: one row per week since week 1 (no burn-in in the classroom)
+    ts = m.timeseries()  # the Recorder: one row per week after burn-in
     assert len(ts) == 12
     np.testing.assert_allclose(s["Share lonely (%)"].iloc[1:], 100 * ts["lonely_share"])
     np.testing.assert_array_equal(s["Waiting for a link worker"].iloc[1:], ts["lw_waiting"])
@@ -107,6 +108,26 @@ def test_series_starts_at_week_zero_and_matches_the_models_own_records():
     np.testing.assert_array_equal(s["Places in open groups"].iloc[1:], ts["group_places"])
     asked = s["GP appointments asked for"].iloc[1:].to_numpy()
     assert (asked >= ts["gp_consultations"].to_numpy()).all() and (asked > 0).all()  # asked >= given
+
+
+def test_towns_with_the_same_seed_are_identical_until_the_service_opens():
+    """Burn-in runs without link work, so every lever setting starts from the same settled town."""
+    a = small(fte=0.05, spillover=0.1, seed=5)
+    b = small(fte=0.6, spillover=0.9, seed=5)
+    assert a.week == b.week == a.cfg.simulation.burn_in_weeks > 0 and a.recorded_week == 0
+    for col in ("lonely", "wellbeing", "group", "volunteer_group", "needs", "lw_status"):
+        assert np.array_equal(getattr(a.residents, col), getattr(b.residents, col)), col
+    assert (a.residents.lw_status == 0).all()  # nobody referred before the service opens
+    sa, sb = a.series(), b.series()
+    assert sa.drop(columns="Caseload places").equals(sb.drop(columns="Caseload places"))
+    assert sa["Caseload places"].iloc[0] == 2 and sb["Caseload places"].iloc[0] == 18
+    assert len(a.agents_by_type[LinkWorker]) == a.link_workers.n == 1
+    assert len(b.agents_by_type[LinkWorker]) == b.link_workers.n == 1
+    for _ in range(30):
+        a.step()
+        b.step()
+    assert a.series()["On a link-worker caseload"].sum() > 0
+    assert not a.series().equals(b.series())
 
 
 def test_same_levers_same_town_and_the_service_off_has_no_caseload():
@@ -190,7 +211,7 @@ def test_town_picture_colours_residents_by_their_state():
     # one line from each drawn member to their group, one from each drawn client to their worker
     assert len(pic.lines["members"].get_segments()) == np.count_nonzero(r.group[nodes] >= 0)
     assert len(pic.lines["clients"].get_segments()) == np.count_nonzero(r.lw_status[nodes] == 2)
-    assert f"Week {m.week}:" in pic.title.get_text()
+    assert f"Week {m.recorded_week}:" in pic.title.get_text()
     # the kept figure is updated in place: no artists pile up week after week
     n_artists = len(fig.axes[0].get_children())
     for _ in range(3):

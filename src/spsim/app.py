@@ -12,11 +12,14 @@ with matplotlib alone:
 - :func:`cmd_app`: the ``spsim app`` command, which starts a Solara server on localhost for the
   page in :mod:`spsim.app_page`.
 
-The classroom town starts at week 0 with no burn-in: the link-worker service opens in week 1,
-so the waiting list builds up in front of the class. The four sliders always win over the
-preset for their own parameter (residents, link-worker FTE, spillover, groups at the start); the
-preset supplies everything else. The preset ``no social prescribing`` switches the service off
-whatever the FTE slider says.
+The classroom town first settles for the preset's burn-in weeks without link workers (so start-up
+drifts, e.g. group membership filling up, are over before the class watches); week 0 is that
+settled town, and the link-worker service opens in week 1, so its waiting list builds up in front
+of the class. Towns built with the same seed are identical at week 0 whatever the levers say
+(common random numbers): what differs later is the levers' doing. The four sliders always win
+over the preset for their own parameter (residents, link-worker FTE, spillover, groups at the
+start); the preset supplies everything else. The preset ``no social prescribing`` switches the
+service off whatever the FTE slider says.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from pathlib import Path
 import mesa
 import numpy as np
 
+from .agents import LinkWorker
 from .config import ConfigError, load_config
 from .model import SocialPrescribingModel
 from .network import expand_ranges
 from .params import Config
+from .population import build_link_workers
 
 NO_SERVICE = "no social prescribing"
 CONFIG_SUFFIXES = (".toml", ".yaml", ".yml")  # preferred first when two files share a name
@@ -112,7 +117,6 @@ def classroom_config(
         f"volunteering.spillover={round(float(spillover), 6)!r}",
         f"groups.count={int(groups)}",
         f"simulation.seed={_parse_seed(seed)}",
-        "simulation.burn_in_weeks=0",
         f"simulation.weeks={int(weeks)}",
         "simulation.replicates=1",
         f'simulation.name="{preset}"',
@@ -127,12 +131,12 @@ def _lonely_pct(m) -> float:
 
 def _weekly(key: str):
     """A reporter for a count made during the week: missing (NaN) before the first week."""
-    return lambda m: float(m.tally[key]) if m.week > 0 else math.nan
+    return lambda m: float(m.tally[key]) if m.recorded_week > 0 else math.nan
 
 
 #: DataCollector model reporters: column -> function of the model (one row per week, week 0 first)
 REPORTERS = {
-    "Week": lambda m: m.week,
+    "Week": lambda m: m.recorded_week,
     "Share lonely (%)": _lonely_pct,
     "GP appointments asked for": _weekly("gp_requests"),
     "GP appointments for a social problem": _weekly("gp_social_consultations"),
@@ -176,7 +180,15 @@ class ClassroomModel(SocialPrescribingModel):
         configs: str | None = None,
     ):
         cfg = classroom_config(population, fte, spillover, groups, preset, seed, weeks, configs)
-        super().__init__(cfg, replicate=0, agents=True)
+        settle = cfg.model_copy(update={"link_workers": cfg.link_workers.model_copy(update={"fte": 0.0})})
+        super().__init__(settle, replicate=0, agents=True)
+        for _ in range(cfg.simulation.burn_in_weeks):  # settle without link work (not recorded)
+            SocialPrescribingModel.step(self)
+        # the service opens: link workers join, and from week 1 practices can refer to them
+        self.cfg = cfg
+        self.link_workers = build_link_workers(cfg)
+        for i in range(self.link_workers.n):
+            LinkWorker(self, i)
         self.preset = preset
         self._view: TownView | None = None
         self._pictures: dict[str, TownPicture | TrendsPicture] = {}
@@ -188,7 +200,8 @@ class ClassroomModel(SocialPrescribingModel):
         self.datacollector.collect(self)
 
     def series(self):
-        """The weekly series as a DataFrame indexed by week (week 0 = the town as built)."""
+        """The weekly series as a DataFrame indexed by week (week 0 = the settled town, before the
+        link-worker service opens)."""
         return self.datacollector.get_model_vars_dataframe().set_index("Week")
 
     def settings_line(self) -> str:
@@ -209,8 +222,9 @@ class ClassroomModel(SocialPrescribingModel):
         active = int(np.count_nonzero(r.lw_status == 2))
         vols = int(np.count_nonzero(r.volunteer_group >= 0))
         open_groups = int(self.groups.open.sum()) if self.groups.n else 0
-        return (f"Week {self.week}: {lonely} lonely ({lonely / r.n:.1%}) · {waiting} waiting for a link worker · "
-                f"{active} on a caseload · {vols} group volunteers · {open_groups} groups open")
+        return (f"Week {self.recorded_week}: {lonely} lonely ({lonely / r.n:.1%}) · "
+                f"{waiting} waiting for a link worker · {active} on a caseload · {vols} group volunteers · "
+                f"{open_groups} groups open")
 
     @property
     def view(self) -> TownView:
@@ -411,13 +425,16 @@ class TownPicture:
 
         face = np.where(r.lonely[nodes], LONELY, NOT_LONELY)
         edge = np.where(status == 1, WAITING, np.where(status == 2, CASELOAD, np.where(member, IN_GROUP, "white")))
-        width = np.where((status > 0) | member, 1.7, 0.4)
-        size = 40.0 if nodes.size <= 300 else 24.0
+        marked = (status > 0) | member
+        width = np.where(status > 0, 2.2, np.where(member, 1.5, 0.4))
+        size = (40.0 if nodes.size <= 300 else 24.0) * np.where(status > 0, 2.2, np.where(member, 1.4, 1.0))
         vol = r.volunteer_group[nodes] >= 0
-        for mask, marker, s in ((~vol, "o", size), (vol, "D", size * 1.3)):
-            if mask.any():
-                self.dynamic.append(ax.scatter(pos[mask, 0], pos[mask, 1], s=s, c=face[mask], edgecolors=edge[mask],
-                                               linewidths=width[mask], marker=marker, zorder=3))
+        for mask, marker, grow in ((~vol, "o", 1.0), (vol, "D", 1.3)):
+            for keep in (mask & ~marked, mask & marked):  # outlined residents drawn on top
+                if keep.any():
+                    self.dynamic.append(ax.scatter(pos[keep, 0], pos[keep, 1], s=size[keep] * grow, c=face[keep],
+                                                   edgecolors=edge[keep], linewidths=width[keep], marker=marker,
+                                                   zorder=3))
         if groups.n:
             xy = view.group_xy(np.arange(groups.n))
             is_open = groups.open.astype(bool)
@@ -443,7 +460,7 @@ class TownPicture:
         drawn = (f"all {n:,} residents" if nodes.size == n
                  else f"{nodes.size:,} of {n:,} residents (a patch of the town)")
         waiting = int(np.count_nonzero(r.lw_status == 1))
-        self.title.set_text(f"Week {model.week}: {drawn}\nwhole town: {int(r.lonely.sum()):,} lonely "
+        self.title.set_text(f"Week {model.recorded_week}: {drawn}\nwhole town: {int(r.lonely.sum()):,} lonely "
                             f"({r.lonely.mean():.1%}), {waiting} waiting for a link worker")
         return self.fig
 
