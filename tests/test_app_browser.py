@@ -69,6 +69,9 @@ def app_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    # stopping `spsim app` stops the server: nothing is left listening on the port
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "a server outlived `spsim app`"
 
 
 @pytest.fixture(scope="module")

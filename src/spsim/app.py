@@ -28,7 +28,6 @@ import argparse
 import math
 import os
 import socket
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -593,10 +592,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"spsim app: listening on {args.host}: other computers that can reach it can use the app",
               file=sys.stderr)
-    proc = subprocess.Popen(server_command(args.host, port), env=server_env(args.configs))
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
-        return 0
+    # become the Solara server (no child process left behind when this one is stopped)
+    cmd = server_command(args.host, port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(cmd[0], cmd, server_env(args.configs))
+    return 0  # pragma: no cover  (execve does not return)
