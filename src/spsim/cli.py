@@ -1,4 +1,4 @@
-"""Command line: ``spsim run``, ``spsim validate``, ``spsim params``.
+"""Command line: ``spsim run``, ``spsim validate``, ``spsim params`` (and ``spsim app``, see :mod:`spsim.app`).
 
 Bad input (a config file, an override, an option) ends with one line on stderr naming the file
 and field, exit status 2, no traceback, and nothing written.
@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 from . import __version__
 from .compare import add_parser as add_compare_parser
 from .compare import cmd_compare
+from .app import add_parser as add_app_parser
+from .app import cmd_app
 from .config import ConfigError, load_config, to_dict
 from .io import OutputError, atomic_output, check_output_dir, write_csv, write_json, write_parquet
 from .outcomes import COLUMNS
@@ -110,6 +112,8 @@ def build_parser() -> Parser:
 
     pp = sub.add_parser("params", help="list every parameter with unit, range, default and source")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
+
+    add_app_parser(sub)
     return p
 
 
@@ -360,7 +364,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
-            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare}
+            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "app": cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:
