@@ -27,7 +27,7 @@ from spsim.app import (
     discover_presets,
     spring_layout,
 )
-from spsim.config import ConfigError
+from spsim.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -62,7 +62,8 @@ def test_sliders_win_over_the_preset_and_no_service_switches_off_link_work():
                            configs=CONFIGS)
     assert (cfg.population.size, cfg.link_workers.fte, cfg.volunteering.spillover, cfg.groups.count) == (
         800, 0.35, 0.4, 7)
-    assert cfg.simulation.seed == 12 and cfg.simulation.burn_in_weeks == 26  # the preset's burn-in
+    preset = load_config(CONFIGS / "default.toml")
+    assert cfg.simulation.seed == 12 and cfg.simulation.burn_in_weeks == preset.simulation.burn_in_weeks
     # everything else comes from the preset file (default.toml sets contacts_per_client = 8)
     assert cfg.link_workers.contacts_per_client == 8
     off = classroom_config(population=800, fte=0.35, preset=NO_SERVICE, configs=CONFIGS)
@@ -120,7 +121,9 @@ def test_towns_with_the_same_seed_are_identical_until_the_service_opens():
     assert (a.residents.lw_status == 0).all()  # nobody referred before the service opens
     sa, sb = a.series(), b.series()
     assert sa.drop(columns="Caseload places").equals(sb.drop(columns="Caseload places"))
-    assert sa["Caseload places"].iloc[0] == 2 and sb["Caseload places"].iloc[0] == 18
+    per_fte = a.cfg.link_workers.caseload_per_fte
+    assert sa["Caseload places"].iloc[0] == round(0.05 * per_fte)
+    assert sb["Caseload places"].iloc[0] == round(0.6 * per_fte)
     assert len(a.agents_by_type[LinkWorker]) == a.link_workers.n == 1
     assert len(b.agents_by_type[LinkWorker]) == b.link_workers.n == 1
     for _ in range(30):

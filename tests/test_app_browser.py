@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from spsim.params import Config
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -120,7 +122,8 @@ def test_slider_reset_and_step_change_the_view_and_the_plots(page):
     town0, plots0 = _images(page)
     assert _images(page) == [town0, plots0]  # nothing changes by itself: the comparisons below mean something
     settings0 = page.locator(".spsim-settings").inner_text()
-    assert "0.05 FTE link work (2 caseload places)" in settings0
+    per_fte = Config().link_workers.caseload_per_fte  # the default preset keeps the calibrated caseload
+    assert f"0.05 FTE link work ({round(0.05 * per_fte)} caseload places)" in settings0
 
     slider = page.get_by_role("slider", name="Link-worker capacity (FTE)")
     slider.focus()
@@ -129,7 +132,7 @@ def test_slider_reset_and_step_change_the_view_and_the_plots(page):
     assert slider.get_attribute("aria-valuenow") == "0.2"
 
     page.get_by_role("button", name="Reset", exact=True).click()
-    _wait_text(page, ".spsim-settings", "0.2 FTE link work (6 caseload places)")
+    _wait_text(page, ".spsim-settings", f"0.2 FTE link work ({round(0.2 * per_fte)} caseload places)")
     town1, plots1 = _images(page)
     assert town1[0] != town0[0] and town1[1] != town0[1]  # the link worker now shows 0/6 places
 

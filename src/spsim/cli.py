@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .compare import add_parser as add_compare_parser
-from .compare import cmd_compare
 from .app import add_parser as add_app_parser
 from .app import cmd_app
+from .compare import add_parser as add_compare_parser
+from .compare import cmd_compare
 from .config import ConfigError, load_config, to_dict
 from .io import OutputError, atomic_output, check_output_dir, write_csv, write_json, write_parquet
 from .outcomes import COLUMNS

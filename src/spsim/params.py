@@ -84,7 +84,7 @@ class NetworkParams(Section):
 
 
 class HealthParams(Section):
-    gp_medical_per_year: float = P(3.9, ge=0, le=50, unit="consultations per person-year", source="calibrated (ABC, docs/calibration.md) to Hobbs et al. 2016 (about 5 in all, social ones included)",
+    gp_medical_per_year: float = P(4.0, ge=0, le=50, unit="consultations per person-year", source="calibrated (ABC, docs/calibration.md) to Hobbs et al. 2016 (about 5 in all, social ones included)",
                                    doc="Mean medical GP consultation demand outside episodes")
     propensity_sigma: float = P(0.8, ge=0, le=3, unit="log-sd", source="assumption (the top 10% of attenders make ~30% of consultations in the model; UK studies report up to ~40%)",
                                 doc="Persistent between-person differences in consultation propensity (lognormal)")
@@ -121,7 +121,7 @@ class NeedsParams(Section):
 class LonelinessParams(Section):
     initial_share: float = P(0.07, ge=0, le=1, unit="share", source="ONS OPN 2023/24 (often/always lonely ~7%)",
                              doc="Share lonely at the start of burn-in")
-    onset_per_year: float = P(0.014, ge=0, le=52, unit="per person-year", source="calibrated (ABC, docs/calibration.md; Hill et al. 2010 give 0.04 for a broader definition of lonely)",
+    onset_per_year: float = P(0.015, ge=0, le=52, unit="per person-year", source="calibrated (ABC, docs/calibration.md; Hill et al. 2010 give 0.04 for a broader definition of lonely)",
                               doc="Spontaneous onset rate")
     contagion_per_year: float = P(0.013, ge=0, le=52, unit="per lonely contact per year", source="Hill et al. 2010 (0.04) scaled by 1/3 like onset (calibrated assumption)",
                                   doc="Added onset rate for each lonely contact")
@@ -186,11 +186,11 @@ class ReferralParams(Section):
 class LinkWorkerParams(Section):
     fte: float = P(2.0, ge=0, le=1000, unit="FTE", source="assumption (national PCN model ~1 FTE per 50,000; the default town is more generous)",
                    doc="Link-worker whole-time equivalents, spread over workers of at most 1 FTE")
-    caseload_per_fte: int = P(28, ge=1, le=500, unit="clients per FTE", source="calibrated (ABC, docs/calibration.md) to 150-250 clients per FTE-year (NHS England; CRESR)",
+    caseload_per_fte: int = P(29, ge=1, le=500, unit="clients per FTE", source="calibrated (ABC, docs/calibration.md) to 150-250 clients per FTE-year (NHS England; CRESR)",
                               doc="Caseload cap")
     contacts_per_client: int = P(8, ge=1, le=52, unit="contacts (one a week)", source="NHS England (6-12)",
                                  doc="Contacts before discharge")
-    engagement: float = P(0.85, ge=0, le=1, unit="probability", source="calibrated (ABC, docs/calibration.md) so ~76% of accepted referrals engage net of reneging (Ways to Wellness 2020)",
+    engagement: float = P(0.88, ge=0, le=1, unit="probability", source="calibrated (ABC, docs/calibration.md) so ~76% of accepted referrals engage net of reneging (Ways to Wellness 2020)",
                           doc="Chance a client taken off the waiting list engages at the first contact")
     dropout_per_week: float = P(0.02, ge=0, le=1, unit="per week", source="assumption",
                                 doc="Chance an engaged client drops out each week")
