@@ -75,7 +75,8 @@ def test_default_town_mode(tmp_path):
     assert data["sizes"] == []
     t = data["default_town"]
     assert (t["residents"], t["burn_in_weeks"], t["weeks"], t["repeat"]) == (50_000, 26, 104, 1)
-    for key in ("import_s", "build_s", "run_s", "build_run_summarise_s", "resident_weeks_per_s", "peak_rss_mib"):
+    for key in ("import_s", "build_s", "run_s", "build_run_summarise_s", "build_run_summarise_cpu_s",
+                "resident_weeks_per_s", "peak_rss_mib"):
         assert positive(t[key]), (key, t[key])
     assert t["build_run_summarise_s"] >= t["build_s"] + t["run_s"]
     assert t["cli_wall_s"] is None
