@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from spsim.model import WEEKLY_ORDER
+from spsim.params import Config
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_model.py"
 
@@ -74,7 +75,8 @@ def test_default_town_mode(tmp_path):
     proc, data = run_bench("--default-town", "--quick", "--no-cli", tmp_path=tmp_path)
     assert data["sizes"] == []
     t = data["default_town"]
-    assert (t["residents"], t["burn_in_weeks"], t["weeks"], t["repeat"]) == (50_000, 26, 104, 1)
+    sim = Config().simulation  # the default town as `spsim run` has it
+    assert (t["residents"], t["burn_in_weeks"], t["weeks"], t["repeat"]) == (50_000, sim.burn_in_weeks, sim.weeks, 1)
     for key in ("import_s", "build_s", "run_s", "build_run_summarise_s", "build_run_summarise_cpu_s",
                 "resident_weeks_per_s", "peak_rss_mib"):
         assert positive(t[key]), (key, t[key])
