@@ -97,7 +97,8 @@ def unique_undirected(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray,
     u, v = np.asarray(u, np.int64), np.asarray(v, np.int64)
     ok = u != v
     lo, hi = np.minimum(u[ok], v[ok]), np.maximum(u[ok], v[ok])
-    keys = np.unique(lo * n + hi)
+    keys = np.sort(lo * n + hi)  # sort + mask: same result as np.unique, several times faster here
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
     return (keys // n).astype(np.int32), (keys % n).astype(np.int32)
 
 
