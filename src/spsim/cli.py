@@ -18,7 +18,7 @@ from .app import add_parser as add_app_parser
 from .app import cmd_app
 from .compare import add_parser as add_compare_parser
 from .compare import cmd_compare
-from .config import ConfigError, load_config, to_dict
+from .config import ConfigError, load_config, simulation_overrides, to_dict
 from .io import OutputError, atomic_output, check_output_dir, write_csv, write_json, write_parquet
 from .outcomes import COLUMNS
 from .params import Config, parameter_table
@@ -207,14 +207,7 @@ def _summary_lines(summary, reps: int) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run
 
-    extra = []
-    if args.seed is not None:
-        extra.append(f"simulation.seed={args.seed}")
-    if args.weeks is not None:
-        extra.append(f"simulation.weeks={args.weeks}")
-    if args.replicates is not None:
-        extra.append(f"simulation.replicates={args.replicates}")
-    cfg = _load(args, extra)
+    cfg = _load(args, simulation_overrides(args.seed, args.weeks, args.replicates))
     out = args.out or Path("results") / cfg.simulation.name
     check_output_dir(out)
 
@@ -278,11 +271,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import MIN_TOTAL_WEEKS, evaluate, narrative, plot
 
-    extra = []
-    if args.seed is not None:
-        extra.append(f"simulation.seed={args.seed}")
-    if args.replicates is not None:
-        extra.append(f"simulation.replicates={args.replicates}")
+    extra = simulation_overrides(args.seed, None, args.replicates)
     cfg = _load(args, extra)
     if cfg.link_workers.fte + sum(t.fte for t in cfg.teams) <= 0:
         raise ConfigError(args.config or "<built-in default>", "link_workers.fte",

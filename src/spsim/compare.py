@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, load_config, to_dict
+from .config import ConfigError, load_config, simulation_overrides, to_dict
 from .params import Config
 
 WEEKS_PER_YEAR = 52.0
@@ -375,13 +375,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
     from .report import build_report
 
-    extra = []
-    if args.seed is not None:
-        extra.append(f"simulation.seed={args.seed}")
-    if args.weeks is not None:
-        extra.append(f"simulation.weeks={args.weeks}")
-    if args.replicates is not None:
-        extra.append(f"simulation.replicates={args.replicates}")
+    extra = simulation_overrides(args.seed, args.weeks, args.replicates)
     scenarios = load_scenarios(args.configs, args.baseline, [*args.overrides, *extra], args.overlay)
     check_output_dir(args.out)
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))

@@ -159,6 +159,13 @@ def _flat_keys() -> list[str]:
     return [r["key"] for r in parameter_table()]
 
 
+def simulation_overrides(seed: int | None = None, weeks: int | None = None,
+                         replicates: int | None = None) -> list[str]:
+    """``--set`` style overrides for the run options given on a command line (``None``: not given)."""
+    given = {"seed": seed, "weeks": weeks, "replicates": replicates}
+    return [f"simulation.{k}={v}" for k, v in given.items() if v is not None]
+
+
 def load_config(
     path: str | Path | None = None,
     overrides: list[str] | tuple[str, ...] = (),
