@@ -1,4 +1,4 @@
-"""Command line: ``spsim run``, ``spsim validate``, ``spsim params``.
+"""Command line: ``spsim run``, ``spsim validate``, ``spsim params``, ``spsim sweep``, ``spsim sensitivity``.
 
 Bad input (a config file, an override, an option) ends with one line on stderr naming the file
 and field, exit status 2, no traceback, and nothing written.
@@ -86,6 +86,10 @@ def build_parser() -> Parser:
 
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
     scenario_args(v)
+
+    from .sweep import add_parsers as add_sweep_parsers
+
+    add_sweep_parsers(sub, _positive_int)
 
     pp = sub.add_parser("params", help="list every parameter with unit, range, default and source")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
@@ -278,7 +282,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"evaluate": cmd_evaluate, "run": cmd_run, "validate": cmd_validate, "params": cmd_params}
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import cmd_sweep
+
+    return cmd_sweep(args)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from .sweep import cmd_sensitivity
+
+    return cmd_sensitivity(args)
+
+
+COMMANDS = {"evaluate": cmd_evaluate, "run": cmd_run, "validate": cmd_validate, "params": cmd_params,
+            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity}
 
 
 def main(argv: list[str] | None = None) -> int:
