@@ -277,10 +277,12 @@ class Experiment:
                 "bounds": [[p.low, p.high] for p in self.parameters]}
 
     def point_data(self, point: int) -> dict[str, Any]:
-        data = self.base_data
+        """Base data with the point's overrides (keys were checked with apply_override on loading)."""
+        over: dict[str, dict[str, Any]] = {}
         for key, value in self.points[point].items():
-            data = apply_override(data, f"{key}={_literal(value)}", source=self.source)
-        return data
+            section, _, name = key.partition(".")
+            over.setdefault(section, {})[name] = value
+        return deep_merge(self.base_data, over)
 
     def point_config(self, point: int) -> Config:
         return validate(self.point_data(point), f"{self.source} (point {point})")
@@ -338,6 +340,9 @@ def load_experiment(path: str | Path) -> Experiment:
         validate(deep_merge({}, spec.config), src)
     except ConfigError as e:
         raise ConfigError(src, f"config.{e.field}" if e.field else "config", e.message) from None
+    for k in ("replicates", "name"):
+        if k in (spec.config.get("simulation") or {}):
+            raise ConfigError(src, f"config.simulation.{k}", f"set [experiment] {k} instead")
     base_data = deep_merge(base_data, spec.config)
     fixed: dict[str, Any] = {"name": name, "replicates": ex.replicates}
     if ex.seed is not None:

@@ -8,9 +8,10 @@ with its bootstrap 95% interval, mu and sigma.
 Replicates: the analysed output at a design point is the **mean over its replicates**. Every point
 uses the same replicate seeds (common random numbers), so the replicate mean is a smooth function of
 the parameters and the indices describe how the parameters move the expected outcome. How much
-replicate noise is left in that mean is reported, not hidden: ``noise_share`` is the within-point
-variance divided by the number of replicates, as a share of the variance of the point means (0 =
-no noise; with one replicate it cannot be estimated and is empty). Noise that is left inflates the
+replicate noise is left in that mean is reported, not hidden: ``noise_share`` is the point x
+replicate interaction variance divided by the number of replicates, as a share of the variance of
+the point means (0 = no noise; with one replicate it cannot be estimated and is empty). A
+replicate's offset common to all points is not noise here: it cancels between points. Noise that is left inflates the
 total-order indices and widens the intervals; more replicates (or a larger population) shrink it.
 """
 
@@ -36,27 +37,38 @@ def _error(out: Path, msg: str) -> Exception:
 
 
 def _point_means(summary: pd.DataFrame, outcome: str, n_points: int) -> tuple[np.ndarray, float]:
+    """The replicate mean of ``outcome`` at each point, and the share of their variance that is
+    replicate noise.
+
+    With common random numbers, replicate r is the same town with the same luck at every point, so
+    an offset of replicate r (its town is a little lonelier everywhere) shifts every point mean
+    alike and cancels between points: it is not noise for the indices. What is noise is the
+    point x replicate interaction; its variance (two-way ANOVA residual) divided by the number of
+    replicates, as a share of the variance of the point means, is ``noise_share``."""
     ok = summary[summary.status == "ok"]
-    g = ok.groupby("point")[outcome]
-    means = g.mean().reindex(np.arange(n_points)).to_numpy(dtype=np.float64)
-    reps = g.count().reindex(np.arange(n_points), fill_value=0).to_numpy()
-    within = g.var(ddof=1).reindex(np.arange(n_points)).to_numpy(dtype=np.float64)
+    y = ok.pivot(index="point", columns="replicate", values=outcome).reindex(np.arange(n_points))
+    means = y.mean(axis=1).to_numpy(dtype=np.float64)
+    m = y.to_numpy(dtype=np.float64)
+    p, r = m.shape
     noise = float("nan")
-    var_means = float(np.var(means, ddof=1)) if n_points > 1 else float("nan")
-    if reps.min() > 1 and np.all(np.isfinite(within)) and var_means > 0:
-        noise = float(np.mean(within / reps) / var_means)
+    var_means = float(np.var(means, ddof=1)) if p > 1 else float("nan")
+    if r > 1 and p > 1 and np.all(np.isfinite(m)) and var_means > 0:
+        resid = m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()
+        noise = float((resid**2).sum() / ((p - 1) * (r - 1)) / r / var_means)
     return means, noise
 
 
 def analyse(manifest: dict[str, Any], design: pd.DataFrame, summary: pd.DataFrame,
-            outcomes: list[str]) -> pd.DataFrame:
-    """One row per (outcome, parameter) with the indices and their 95% intervals."""
+            outcomes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """One row per (outcome, parameter) with the indices and their 95% intervals; and, for a Sobol
+    design sampled with second_order, one row per (outcome, pair of parameters) with S2."""
     method = manifest["method"]
     problem = manifest["problem"]
     names = problem["names"]
     n_points = int(manifest["points"])
     seed = 1 + int(manifest["spec"]["design"].get("seed") or manifest["seed"]) % (2**31 - 1)  # SALib: 0 = unseeded
-    rows = []
+    rows, pairs = [], []
+    second = method == "sobol" and bool(manifest["spec"]["design"]["second_order"])
     for outcome in outcomes:
         y, noise = _point_means(summary, outcome, n_points)
         note = ""
@@ -72,12 +84,17 @@ def analyse(manifest: dict[str, Any], design: pd.DataFrame, summary: pd.DataFram
         if method == "sobol":
             from SALib.analyze import sobol
 
-            si = sobol.analyze(problem, y, calc_second_order=bool(manifest["spec"]["design"]["second_order"]),
-                               num_resamples=RESAMPLES, conf_level=CONF, seed=seed)
+            si = sobol.analyze(problem, y, calc_second_order=second, num_resamples=RESAMPLES, conf_level=CONF,
+                               seed=seed)
             for j, name in enumerate(names):
                 s1, c1, st, ct = (float(si[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf"))
                 rows.append({**base, "parameter": name, "S1": s1, "S1_ci_low": s1 - c1, "S1_ci_high": s1 + c1,
                              "ST": st, "ST_ci_low": st - ct, "ST_ci_high": st + ct})
+            for j in range(len(names)) if second else ():
+                for k in range(j + 1, len(names)):
+                    s2, c2 = float(si["S2"][j, k]), float(si["S2_conf"][j, k])
+                    pairs.append({"outcome": outcome, "parameter_1": names[j], "parameter_2": names[k],
+                                  "S2": s2, "S2_ci_low": s2 - c2, "S2_ci_high": s2 + c2})
         else:
             from SALib.analyze import morris
 
@@ -94,7 +111,8 @@ def analyse(manifest: dict[str, Any], design: pd.DataFrame, summary: pd.DataFram
     for c in cols:
         if c not in df:
             df[c] = np.nan
-    return df[["outcome", "parameter", *cols, "noise_share", "points", "replicates", "note"]]
+    s2 = pd.DataFrame(pairs, columns=["outcome", "parameter_1", "parameter_2", "S2", "S2_ci_low", "S2_ci_high"])
+    return df[["outcome", "parameter", *cols, "noise_share", "points", "replicates", "note"]], (s2 if second else None)
 
 
 def plot(table: pd.DataFrame, method: str, path: Path) -> None:
@@ -111,8 +129,9 @@ def plot(table: pd.DataFrame, method: str, path: Path) -> None:
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, height), squeeze=False, constrained_layout=True)
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
         d = table[table.outcome == outcome]
-        if d["note"].iloc[0]:
-            ax.text(0.5, 0.5, f"{outcome}:\n{d['note'].iloc[0]}", ha="center", va="center", fontsize=8)
+        note = d["note"].fillna("").iloc[0]
+        if note:
+            ax.text(0.5, 0.5, f"{outcome}:\n{note}", ha="center", va="center", fontsize=8)
             ax.set_axis_off()
             continue
         y = np.arange(len(d))
@@ -122,9 +141,10 @@ def plot(table: pd.DataFrame, method: str, path: Path) -> None:
                 ax.barh(y + off, d[k], height=0.38, xerr=err, color=shade, hatch=hatch, edgecolor="black",
                         capsize=3, label={"S1": "first order (S1)", "ST": "total (ST)"}[k])
             ax.set_yticks(y, d.parameter, fontsize=7)
+            ax.invert_yaxis()  # parameters top to bottom in the experiment's order, S1 above ST
             ax.axvline(0, color="black", lw=0.6)
             ax.set_xlabel("Sobol index (95% interval)", fontsize=8)
-            ax.legend(fontsize=7, loc="lower right")
+            handles, labels = ax.get_legend_handles_labels()
         else:
             err = np.array([d.mu_star - d.mu_star_ci_low, d.mu_star_ci_high - d.mu_star])
             ax.errorbar(d.mu_star, d.sigma, xerr=err, fmt="o", color="black", ecolor="0.5", capsize=3)
@@ -139,6 +159,8 @@ def plot(table: pd.DataFrame, method: str, path: Path) -> None:
         ax.set_axis_off()
     title = "Sobol indices of the replicate-mean outcome" if method == "sobol" else "Morris screening"
     fig.suptitle(title, fontsize=10)
+    if method == "sobol" and "handles" in locals():
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -168,10 +190,12 @@ def analyse_dir(out: str | Path, outcomes: list[str] | None = None) -> pd.DataFr
         if o not in summary:
             raise _error(out, f"outcome '{o}' is not in summary.parquet; add it to the experiment's outcomes "
                               "and resume")
-    table = analyse(manifest, design, summary, outcomes)
+    table, s2 = analyse(manifest, design, summary, outcomes)
 
     def write(tmp: Path) -> None:
         write_csv(table, tmp / "sensitivity.csv")
+        if s2 is not None:
+            write_csv(s2, tmp / "sensitivity_second_order.csv")
         plot(table, method, tmp / "sensitivity.png")
 
     atomic_output(out, write)
@@ -183,9 +207,10 @@ def format_table(table: pd.DataFrame) -> str:
     lines = []
     for outcome, d in table.groupby("outcome", sort=False):
         noise = d.noise_share.iloc[0]
+        note = d.note.fillna("").iloc[0]
         ns = f"; replicate noise {noise:.0%} of variance" if noise == noise else ""
-        lines.append(f"{outcome}{ns}" + (f" ({d.note.iloc[0]})" if d.note.iloc[0] else ""))
-        if d.note.iloc[0]:
+        lines.append(f"{outcome}{ns}" + (f" ({note})" if note else ""))
+        if note:
             continue
         for _, r in d.iterrows():
             if sobol:

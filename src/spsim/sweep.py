@@ -54,8 +54,6 @@ INDEX = "index.jsonl"
 MANIFEST = "manifest.json"
 LOCK = ".sweep.lock"
 TMP_MARK = ".tmp-"
-SWEEP_FILES = {MANIFEST, RUNS, INDEX, LOCK, "design.parquet", "design.csv", "summary.parquet", "summary.csv",
-               "points.csv", "sensitivity.csv", "sensitivity.png"}
 
 
 # ------------------------------------------------------------------------------ worker side
@@ -617,6 +615,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         pts = by_point(exp, res.summary)
         print(points_table(exp, pts))
         extra = ", sensitivity.csv, sensitivity.png" if (out / "sensitivity.csv").exists() else ""
+        if (out / "sensitivity.csv").exists() and not args.quiet:
+            from .sensitivity import format_table
+
+            print(format_table(pd.read_csv(out / "sensitivity.csv")))
         print(f"results in {out}/: summary.parquet, summary.csv, points.csv, runs/*.parquet, index.jsonl{extra}")
     if res.failed:
         print(f"spsim: {len(res.failed)} run(s) failed (errors in {out}/{INDEX}); rerun with --resume to retry them",
