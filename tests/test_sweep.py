@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spsim import runner
 from spsim.config import ConfigError, load_config
@@ -139,6 +141,15 @@ def test_sampled_designs_are_checked(tmp_path):
             load_experiment(path)
 
 
+def test_the_documented_example_is_valid(tmp_path):
+    doc = (ROOT / "docs" / "experiments.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
+    example = example.replace('"../configs/default.toml"', f'"{ROOT / "configs" / "default.toml"}"')
+    exp = load_experiment(write(tmp_path, example))
+    assert exp.keys == ["link_workers.fte", "volunteering.spillover"] and len(exp.runs()) == 4 * 3 * 4
+    assert [p["volunteering.spillover"] for p in exp.points[:3]] == [0.0, 0.2, 0.4]
+
+
 def test_ready_experiments_are_valid_and_modest():
     paths = sorted((ROOT / "experiments").glob("*.toml"))
     assert {p.stem for p in paths} >= {"link-worker-capacity", "volunteering-spillover", "group-availability",
@@ -154,6 +165,36 @@ def test_ready_experiments_are_valid_and_modest():
     assert sobol.method == "sobol" and len(sobol.points) == 32 * (len(sobol.parameters) + 2)
     spill = load_experiment(ROOT / "experiments" / "volunteering-spillover.toml")
     assert spill.base.simulation.weeks == 5 * 52
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(min_value=0, max_value=1000, allow_subnormal=True))
+def test_override_values_round_trip_exactly(v):
+    """A sampled value reaches the config bit for bit (written as a TOML literal, parsed back)."""
+    from spsim.config import apply_override
+    from spsim.experiment import _literal
+
+    assert apply_override({}, f"link_workers.fte={_literal(v)}")["link_workers"]["fte"] == v
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fte=st.lists(st.floats(0, 50, allow_nan=False).map(lambda x: round(x, 3)), min_size=1, max_size=4, unique=True),
+       count=st.lists(st.integers(0, 500), min_size=1, max_size=3, unique=True),
+       reps=st.integers(1, 3))
+def test_grid_points_configs_and_ids(tmp_path, fte, count, reps):
+    text = (f'[experiment]\nname = "g"\nreplicates = {reps}\n'
+            f'[[parameters]]\nkey = "link_workers.fte"\nvalues = {fte!r}\n'
+            f'[[parameters]]\nkey = "groups.count"\nvalues = {count!r}\n')
+    exp = load_experiment(write(tmp_path, text, "g.toml"))
+    assert len(exp.points) == len(fte) * len(count)
+    assert {(p["link_workers.fte"], p["groups.count"]) for p in exp.points} == {(f, c) for f in fte for c in count}
+    for k in range(len(exp.points)):
+        cfg = exp.point_config(k)
+        pt = exp.points[k]
+        assert (cfg.link_workers.fte, cfg.groups.count) == (pt["link_workers.fte"], pt["groups.count"])
+        assert cfg.simulation.replicates == reps
+    runs = exp.runs()
+    assert len(runs) == len(exp.points) * reps and len({r.run_id for r in runs}) == len(runs)
 
 
 # ------------------------------------------------------------------------------------ runs

@@ -1,4 +1,4 @@
-"""Command line: ``spsim run``, ``spsim validate``, ``spsim params``, ``spsim sweep``, ``spsim sensitivity``.
+"""Command line: ``spsim run``, ``spsim validate``, ``spsim params``.
 
 Bad input (a config file, an override, an option) ends with one line on stderr naming the file
 and field, exit status 2, no traceback, and nothing written.
@@ -17,6 +17,8 @@ from .config import ConfigError, load_config, to_dict
 from .io import OutputError, atomic_output, check_output_dir, write_csv, write_json, write_parquet
 from .outcomes import COLUMNS
 from .params import Config, parameter_table
+from .sweep import add_parsers as add_sweep_parsers
+from .sweep import cmd_sensitivity, cmd_sweep
 
 EXIT_USAGE = 2
 
@@ -87,9 +89,7 @@ def build_parser() -> Parser:
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
     scenario_args(v)
 
-    from .sweep import add_parsers as add_sweep_parsers
-
-    add_sweep_parsers(sub, _positive_int)
+    add_sweep_parsers(sub, _positive_int)  # spsim sweep, spsim sensitivity
 
     pp = sub.add_parser("params", help="list every parameter with unit, range, default and source")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
@@ -280,18 +280,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(text)
         print(f"results in {out}/: evaluation.csv, evaluation.md, evaluation.png, evaluation_residents.parquet")
     return 0
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import cmd_sweep
-
-    return cmd_sweep(args)
-
-
-def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .sweep import cmd_sensitivity
-
-    return cmd_sensitivity(args)
 
 
 COMMANDS = {"evaluate": cmd_evaluate, "run": cmd_run, "validate": cmd_validate, "params": cmd_params,

@@ -35,6 +35,7 @@ from .params import Config
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
 AGGREGATES = ("mean", "final", "sum", "min", "max")
+MAX_POINTS = 1_000_000
 #: keys an experiment sets itself, so they cannot be varied
 RESERVED = {
     "simulation.seed": "the root seed is [experiment] seed",
@@ -194,8 +195,10 @@ def _kind(ann: Any) -> str:
 
 
 def _coerce(kind: str, v: Any) -> Any:
+    """A grid value as the field's type where that is exact; anything else is left for validation."""
+    numeric = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
     if kind == "float":
-        return float(v)
+        return float(v) if numeric else v
     if kind == "int":
         if isinstance(v, float) and v.is_integer():
             return int(v)
@@ -440,6 +443,9 @@ def _design(spec: ExperimentFile, params: list[Parameter], src: str,
         if d.samples is not None:
             raise ConfigError(src, "design.samples",
                               "is for lhs, sobol and morris designs; a grid takes every combination")
+        n = math.prod(len(p.levels) for p in params)
+        if n > MAX_POINTS:
+            raise ConfigError(src, "parameters", f"the grid has {n:,} points; at most {MAX_POINTS:,}")
         combos = itertools.product(*[p.levels for p in params])
         return [dict(zip([p.key for p in params], c, strict=True)) for c in combos], None
     if d.samples is None:
@@ -447,6 +453,10 @@ def _design(spec: ExperimentFile, params: list[Parameter], src: str,
                 "morris": "the number of trajectories, e.g. 10"}[d.method]
         raise ConfigError(src, "design.samples", f"a {d.method} design needs samples: {hint}")
     seed = d.seed if d.seed is not None else root_seed
+    dims = len(params)
+    n = d.samples * {"lhs": 1, "sobol": (2 * dims + 2) if d.second_order else dims + 2, "morris": dims + 1}[d.method]
+    if n > MAX_POINTS:
+        raise ConfigError(src, "design.samples", f"the design would have {n:,} points; at most {MAX_POINTS:,}")
     problem = {"num_vars": len(params), "names": [p.key for p in params], "bounds": [[p.low, p.high] for p in params]}
     if d.method == "lhs":
         from SALib.sample import latin
