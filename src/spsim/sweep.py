@@ -577,7 +577,7 @@ def points_table(exp: Experiment, points: pd.DataFrame, limit: int = 40) -> str:
     head = [*exp.keys, *exp.outcomes]
     rows = []
     for _, r in points.iterrows():
-        cells = [str(r[k]) for k in exp.keys]
+        cells = [str(exp.points[int(r["point"])][k]) for k in exp.keys]  # typed (iterrows makes floats)
         for o in exp.outcomes:
             m, lo, hi = r[o], r[f"{o}_ci_low"], r[f"{o}_ci_high"]
             cells.append(_fmt(m) + (f" ± {_fmt((hi - lo) / 2)}" if lo == lo else ""))
