@@ -22,6 +22,8 @@ from .config import ConfigError, load_config, simulation_overrides, to_dict
 from .io import OutputError, atomic_output, check_output_dir, write_csv, write_json, write_parquet
 from .outcomes import COLUMNS
 from .params import Config, parameter_table
+from .sweep import add_parsers as add_sweep_parsers
+from .sweep import cmd_sensitivity, cmd_sweep
 
 EXIT_USAGE = 2
 
@@ -109,6 +111,8 @@ def build_parser() -> Parser:
 
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
     scenario_args(v)
+
+    add_sweep_parsers(sub, _positive_int)  # spsim sweep, spsim sensitivity
 
     pp = sub.add_parser("params", help="list every parameter with unit, range, default and source")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
@@ -353,7 +357,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
-            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "app": cmd_app}
+            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "app": cmd_app,
+            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity}
 
 
 def main(argv: list[str] | None = None) -> int:
