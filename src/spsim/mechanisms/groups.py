@@ -233,8 +233,11 @@ class Groups(Mechanism):
         need_v = max(gp.volunteers_needed, 1)
         pool = np.flatnonzero(r.volunteer & (r.volunteer_group < 0))
         pool = pool[np.argsort(key[pool], kind="stable")][: k * need_v]
-        r.volunteer_group[pool] = np.repeat(new_ids, need_v)[: pool.size]
-        self._update_capacity(model)
+        founders_of = np.repeat(new_ids, need_v)[: pool.size]
+        r.volunteer_group[pool] = founders_of
+        # only the new groups' counts change (founders were free volunteers): no full recount
+        g.volunteers[rows] = np.bincount(founders_of - rows.start, minlength=k)
+        g.places[rows] = np.minimum(gp.max_places, gp.places_per_volunteer * g.volunteers[rows])
         model.tally["groups_started"] += k
 
     def _grants(self, model, community: np.ndarray) -> None:

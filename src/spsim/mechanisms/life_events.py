@@ -37,13 +37,13 @@ class LifeEvents(Mechanism):
         boost = 1.0 + lw.effect_on_residents * (lw.need_resolution_multiplier - 1.0)
         p_res = np.where(r.lw_status == 2, np.float32(boost / c.needs.mean_duration_weeks),
                          np.float32(1.0 / c.needs.mean_duration_weeks))
-        p_res = np.broadcast_to(p_res, (len(NEEDS), r.n)).copy()
+        stays = u[1:] >= p_res  # (K, n): the need goes on; u < 1, so a probability above 1 always resolves
         att = np.flatnonzero(r.attended & (r.group >= 0))
         if att.size and model.groups.n:
             # attending a group of the kind that meets need k doubles its resolution
             meets = model.groups.kind[r.group[att]][None, :] == NEED_TO_KIND[:, None]
-            p_res[:, att] *= np.where(meets, np.float32(2.0), np.float32(1.0))
-        np.minimum(p_res, 1.0, out=p_res)
-        has = (r.needs[None, :] >> self.shifts) & 1
-        now = np.where(has.astype(bool), u[1:] >= p_res, u[1:] < self.need_onset)
+            p_att = np.minimum(p_res[att] * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
+            stays[:, att] = u[1:, att] >= p_att
+        has = ((r.needs[None, :] >> self.shifts) & 1).astype(bool)
+        now = np.where(has, stays, u[1:] < self.need_onset)
         r.needs = np.packbits(now, axis=0, bitorder="little")[0]
