@@ -31,3 +31,15 @@ class Mechanism:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def below(p: float) -> np.float32:
+    """The float32 ``t`` such that, for every float32 uniform ``x``, ``x < t`` is exactly
+    ``float(x) < p`` (the smallest float32 not below ``p``). Comparing a float32 row with a
+    float64 ``p`` makes numpy widen the whole row to float64; this keeps it float32 with the
+    same outcome."""
+    p = float(p)
+    t = np.float32(p)
+    if float(t) < p:
+        t = np.nextafter(t, np.float32(np.inf))
+    return t
