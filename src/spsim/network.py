@@ -129,9 +129,29 @@ class GroupTies:
         fresh = new[~found]
         if fresh.size:
             at = pos[~found]
+            valid = self._degree_valid()
             self.keys = np.insert(self.keys, at, fresh)
             self.last = np.insert(self.last, at, np.int32(week))
+            if valid:
+                self._shift_degree(fresh, 1)
         return int(fresh.size)
+
+    def _degree_valid(self) -> bool:
+        return self.__dict__.get("_deg_keys") is self.keys
+
+    def _shift_degree(self, keys: np.ndarray, by: int) -> None:
+        """Keep the group-tie degree in step after ``keys`` were added (by=1) or dropped (-1)."""
+        np.add.at(self._deg, keys // self.n, by)
+        np.add.at(self._deg, keys % self.n, by)
+        self._deg_keys = self.keys
+
+    def degree(self) -> np.ndarray:
+        """Group ties per resident (int64), kept up to date by ``touch`` and ``fade``, recounted
+        whenever ``keys`` was replaced any other way. Internal state: do not modify."""
+        if not self._degree_valid():
+            self._deg = np.bincount(self.u, minlength=self.n) + np.bincount(self.v, minlength=self.n)
+            self._deg_keys = self.keys
+        return self._deg
 
     def refresh_co_attending(self, attended_group: np.ndarray, week: int) -> None:
         """Ties whose two ends attended the same group this week stay fresh
@@ -144,16 +164,30 @@ class GroupTies:
         keep = self.last > week - fade_weeks
         dropped = int(keep.size - keep.sum())
         if dropped:
+            valid = self._degree_valid()
+            gone = self.keys[~keep]
             self.keys, self.last = self.keys[keep], self.last[keep]
+            if valid:
+                self._shift_degree(gone, -1)
         return dropped
 
     @property
     def u(self) -> np.ndarray:
-        return (self.keys // self.n).astype(np.int64)
+        return self._ends()[0]
 
     @property
     def v(self) -> np.ndarray:
-        return (self.keys % self.n).astype(np.int64)
+        return self._ends()[1]
+
+    def _ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """(u, v) of the current keys, cached until ``keys`` is replaced (it is never changed
+        in place: ``touch`` and ``fade`` assign new arrays). Read-only: callers share them."""
+        cache = self.__dict__.get("_ends_cache")
+        if cache is None or cache[0] is not self.keys:
+            u, v = (self.keys // self.n).astype(np.int64), (self.keys % self.n).astype(np.int64)
+            u.flags.writeable = v.flags.writeable = False
+            cache = self.__dict__["_ends_cache"] = (self.keys, u, v)
+        return cache[1], cache[2]
 
 
 class Network:
@@ -177,22 +211,51 @@ class Network:
         return int(self.base_u.shape[0])
 
     def degree(self) -> np.ndarray:
-        """Ties per resident: base ties plus current group ties."""
-        deg = self.base_degree.astype(np.int64)
-        if self.group.keys.size:
-            deg = deg + np.bincount(self.group.u, minlength=self.n) + np.bincount(self.group.v, minlength=self.n)
-        return deg
+        """Ties per resident: base ties plus current group ties (cached until the group ties'
+        keys are replaced; a read-only array, copy it to change it)."""
+        cache = self.__dict__.get("_degree_cache")
+        if cache is None or cache[0] is not self.group.keys:
+            deg = self.base_degree + self.group.degree() if self.group.keys.size else self.base_degree.astype(np.int64)
+            deg.flags.writeable = False
+            cache = self._degree_cache = (self.group.keys, deg)
+        return cache[1]
 
-    def count_flagged_neighbours(self, flag: np.ndarray) -> np.ndarray:
-        """For each resident, how many of their ties have ``flag`` set (only flagged rows are expanded)."""
-        src = np.flatnonzero(flag)
-        idx = expand_ranges(self.indptr[src], self.indptr[src + 1])
-        out = np.bincount(self.indices[idx], minlength=self.n)
+    def count_flagged_neighbours(self, flag: np.ndarray, cache: str | None = None) -> np.ndarray:
+        """For each resident, how many of their ties have ``flag`` set (only flagged rows are expanded).
+
+        With ``cache`` (a name), the base-tie counts are kept with a copy of ``flag`` and next
+        time only residents whose flag changed are expanded (exact: integer counts)."""
+        if cache is None:
+            out = self._base_flag_counts(flag)
+        else:
+            memo = self.__dict__.setdefault("_flag_memo", {})
+            prev = memo.get(cache)
+            if prev is None or prev[0].shape != flag.shape:
+                out = self._base_flag_counts(flag)
+                memo[cache] = (flag.copy(), out)
+            else:
+                old, out = prev
+                changed = np.flatnonzero(flag != old)
+                if changed.size > self.n // 16:
+                    out = self._base_flag_counts(flag)
+                    memo[cache] = (flag.copy(), out)
+                elif changed.size:
+                    on = flag[changed]
+                    for who, by in ((changed[on], 1), (changed[~on], -1)):
+                        if who.size:
+                            np.add.at(out, self.indices[expand_ranges(self.indptr[who], self.indptr[who + 1])], by)
+                    old[changed] = flag[changed]
+            out = out.copy()
         if self.group.keys.size:
             gu, gv = self.group.u, self.group.v
-            out = out + np.bincount(gv, weights=flag[gu], minlength=self.n).astype(np.int64)
-            out = out + np.bincount(gu, weights=flag[gv], minlength=self.n).astype(np.int64)
+            np.add.at(out, gv[flag[gu]], 1)
+            np.add.at(out, gu[flag[gv]], 1)
         return out
+
+    def _base_flag_counts(self, flag: np.ndarray) -> np.ndarray:
+        src = np.flatnonzero(flag)
+        idx = expand_ranges(self.indptr[src], self.indptr[src + 1])
+        return np.bincount(self.indices[idx], minlength=self.n)
 
     def neighbours(self, i: int) -> np.ndarray:
         base = self.indices[self.indptr[i]: self.indptr[i + 1]]

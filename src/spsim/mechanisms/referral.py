@@ -71,7 +71,7 @@ class Referral(Mechanism):
         # community connectors signpost their own ties
         by_connector = np.zeros(r.n, bool)
         if r.connector.any():
-            k = model.network.count_flagged_neighbours(r.connector)
+            k = model.network.count_flagged_neighbours(r.connector, cache="connector")
             p_sign = weekly_prob(c.connectors.signpost_per_year * k)
             reached = in_need & (r.lw_status == 0) & ~r.connector & (u[3] < p_sign)
             to_lw = reached & (u[3] < p_sign * c.connectors.to_link_worker_share)
