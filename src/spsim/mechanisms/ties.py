@@ -9,9 +9,13 @@ from .base import Mechanism
 
 def segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each element of a sorted array: start of its run of equal keys, and the run length."""
-    left = np.searchsorted(sorted_keys, sorted_keys, side="left")
-    right = np.searchsorted(sorted_keys, sorted_keys, side="right")
-    return left, right - left
+    m = sorted_keys.shape[0]
+    if m == 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    # one linear pass over run boundaries instead of two binary searches per element
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    lengths = np.diff(np.append(starts, m))
+    return np.repeat(starts, lengths), np.repeat(lengths, lengths)
 
 
 class Ties(Mechanism):
