@@ -14,7 +14,7 @@ import numpy as np
 from ..agents import CommunityGroup
 from ..population import new_group_rows, weekly_prob
 from ..tables import GROUP_KINDS, LONELY_KIND, NEED_TO_KIND, NEEDS
-from .base import Mechanism
+from .base import Mechanism, below
 from .ties import segments
 
 #: kinds of need a wellbeing programme serves: connect, be active, take notice
@@ -125,21 +125,25 @@ class Groups(Mechanism):
             release_members(model, finished)
             t["programme_completions"] += int(finished.sum())
             member = r.group >= 0
+        # (members only: the same element-wise rules on the rows that can change)
+        mem = np.flatnonzero(member)
         early = (
-            member
-            & (week - r.group_since < 4)
-            & ~r.group_accompanied
-            & (r.confidence < c.link_workers.accompany_below_confidence)
+            (week - r.group_since[mem] < 4)
+            & ~r.group_accompanied[mem]
+            & (r.confidence[mem] < c.link_workers.accompany_below_confidence)
         )
-        leaving = member & (u[0] < gp.leave_per_week + gp.early_leave_low_confidence * early)
+        leaving = mem[u[0][mem] < gp.leave_per_week + gp.early_leave_low_confidence * early]
         release_members(model, leaving)
 
         # 2. group volunteers stop; members start volunteering for their group
         gvol = r.volunteer_group >= 0
-        stop = gvol & (u[1] < weekly_prob(gp.volunteer_stop_per_year))
+        vol = np.flatnonzero(gvol)
+        stop = vol[u[1][vol] < below(weekly_prob(gp.volunteer_stop_per_year))]
         r.volunteer_group[stop] = -1
-        in_community_group = (r.group >= 0) & (g.fixed_weeks[np.maximum(r.group, 0)] == 0) if g.n else r.group >= 0
-        start = in_community_group & ~gvol & (u[1] < weekly_prob(gp.member_volunteer_per_year))
+        mem = np.flatnonzero((r.group >= 0) & ~gvol)
+        if g.n:
+            mem = mem[g.fixed_weeks[r.group[mem]] == 0]  # in a community group
+        start = mem[u[1][mem] < below(weekly_prob(gp.member_volunteer_per_year))]
         r.volunteer_group[start] = r.group[start]
         r.volunteer[start] = True
 
@@ -160,7 +164,7 @@ class Groups(Mechanism):
                 vol_closing = closing[np.maximum(r.volunteer_group, 0)] & (r.volunteer_group >= 0)
                 r.volunteer_group[vol_closing] = -1
                 t["groups_closed"] += int(closing.sum())
-            self._update_capacity(model)
+                self._update_capacity(model)  # else nothing it counts has changed since the last call
             self._trim_over_capacity(model)
 
         # 4. new groups started by residents, and by community developers where demand is unmet
@@ -178,7 +182,7 @@ class Groups(Mechanism):
 
         # 5. residents join groups on their own when a place is free
         # own row: reusing u[0] (leaving) made every leaver with u[0] < p_join rejoin the same week
-        joiners = np.flatnonzero((r.group < 0) & (u[4] < weekly_prob(gp.self_join_per_year)))
+        joiners = np.flatnonzero((r.group < 0) & (u[4] < below(weekly_prob(gp.self_join_per_year))))
         allocate_places(model, joiners, preferred_kind(r, joiners), programmes=False)
 
         # 6. attendance this week (during a lockdown only groups that moved online meet)
@@ -232,7 +236,13 @@ class Groups(Mechanism):
             CommunityGroup(model, int(i))
         need_v = max(gp.volunteers_needed, 1)
         pool = np.flatnonzero(r.volunteer & (r.volunteer_group < 0))
-        pool = pool[np.argsort(key[pool], kind="stable")][: k * need_v]
+        m = k * need_v
+        if m < pool.size:
+            # the first m of a stable argsort by key: only keys up to the m-th smallest can be
+            # among them, and sorting that subset (still in index order) stably keeps the order
+            kth = np.partition(key[pool], m - 1)[m - 1]
+            pool = pool[key[pool] <= kth]
+        pool = pool[np.argsort(key[pool], kind="stable")][:m]
         founders_of = np.repeat(new_ids, need_v)[: pool.size]
         r.volunteer_group[pool] = founders_of
         # only the new groups' counts change (founders were free volunteers): no full recount
