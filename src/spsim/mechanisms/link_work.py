@@ -48,10 +48,11 @@ class LinkWork(Mechanism):
         dropped = (status == ACTIVE) & (u[0] < lw.dropout_per_week)
         leave_link_work(model, reneged | dropped)
 
-        active = r.lw_status == ACTIVE
-        r.lw_contacts[active] += 1
-        required = self.contacts[np.maximum(r.lw_team, 0)] + r.lw_accompanied
-        done = active & (r.lw_contacts >= required)
+        act = np.flatnonzero(r.lw_status == ACTIVE)
+        r.lw_contacts[act] += 1
+        required = self.contacts[np.maximum(r.lw_team[act], 0)] + r.lw_accompanied[act]
+        done = np.zeros(r.n, dtype=bool)
+        done[act[r.lw_contacts[act] >= required]] = True
         if done.any():
             k = np.bincount(r.practice[done], minlength=model.practices.n)
             pr = model.practices

@@ -118,7 +118,14 @@ class Loneliness(Mechanism):
         t += w
         np.clip(t, 0.0, 10.0, out=t)
         r.wellbeing = t
-        t = np.add(r.confidence, self.conf_gain.take(r.attended.view(np.uint8)))
-        t -= self.conf_loss.take(new_lonely.view(np.uint8))
+        # confidence moves only for residents who attended or are lonely (+0.0 - 0.0 and the
+        # clip leave any other value in [+0, 1] as it is): the same expression on those rows
+        conf = r.confidence
+        moves = r.attended | new_lonely
+        moves |= np.signbit(conf)  # negative, or -0.0 (which + 0.0 would turn into +0.0)
+        moves |= conf > 1.0
+        who = np.flatnonzero(moves)
+        t = np.add(conf[who], self.conf_gain.take(r.attended[who].view(np.uint8)))
+        t -= self.conf_loss.take(new_lonely[who].view(np.uint8))
         np.clip(t, 0.0, 1.0, out=t)
-        r.confidence = t
+        conf[who] = t

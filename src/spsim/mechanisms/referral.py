@@ -23,7 +23,7 @@ import numpy as np
 
 from ..population import weekly_prob
 from ..tables import popcount8
-from .base import Mechanism
+from .base import Mechanism, below
 from .groups import allocate_places, preferred_kind
 
 WAITING, ACTIVE = 1, 2
@@ -63,10 +63,12 @@ class Referral(Mechanism):
         pr = model.practices
         discourage = 1.0 + c.practices.waiting_discouragement * model.recent_wait_weeks / 10.0
         gp_mult = c.app.gp_referral_multiplier if app else 1.0
-        p_gp = np.minimum(pr.recognition * pr.referral * gp_mult / discourage, 1.0)[r.practice]
-        by_gp = eligible & model.seen_social & (u[0] < p_gp)
+        p_gp = np.minimum(pr.recognition * pr.referral * gp_mult / discourage, 1.0)
+        by_gp = np.zeros(r.n, bool)
+        at_gp = np.flatnonzero(eligible & model.seen_social)  # the same rule on the rows it can pick
+        by_gp[at_gp[u[0][at_gp] < p_gp[r.practice[at_gp]]]] = True
         self_rate = rp.self_referral_per_year * (c.app.self_referral_multiplier if app else 1.0)
-        by_self = eligible & ~by_gp & (u[1] < weekly_prob(self_rate))
+        by_self = eligible & ~by_gp & (u[1] < below(weekly_prob(self_rate)))
 
         # community connectors signpost their own ties
         by_connector = np.zeros(r.n, bool)
@@ -82,16 +84,20 @@ class Referral(Mechanism):
 
         # proactive outreach finds lonely residents at the periphery; during a lockdown,
         # shielding residents in need get calls
+        # (computed only for the residents it can pick: a zero rate never picks anyone)
         by_outreach = np.zeros(r.n, bool)
-        rate = np.zeros(r.n)
-        if c.outreach.per_year > 0:
-            periphery = r.lonely & (model.network.degree() <= c.outreach.max_ties)
-            rate = np.where(periphery, c.outreach.per_year, 0.0)
-        if model.lockdown and c.shock.shielding_outreach_per_year > 0:
-            shielding = (r.age_band == 2) | r.ltc
-            rate = rate + np.where(shielding, c.shock.shielding_outreach_per_year, 0.0)
-        if rate.any():
-            by_outreach = eligible & ~by_gp & ~by_self & ~by_connector & (u[4] < weekly_prob(rate))
+        outreach = c.outreach.per_year > 0
+        shielding_calls = model.lockdown and c.shock.shielding_outreach_per_year > 0
+        if outreach or shielding_calls:
+            who = np.flatnonzero(eligible & ~by_gp & ~by_self & ~by_connector)
+            rate = np.zeros(who.size)
+            if outreach:
+                periphery = r.lonely[who] & (model.network.degree()[who] <= c.outreach.max_ties)
+                rate = np.where(periphery, c.outreach.per_year, 0.0)
+            if shielding_calls:
+                shielding = (r.age_band[who] == 2) | r.ltc[who]
+                rate = rate + np.where(shielding, c.shock.shielding_outreach_per_year, 0.0)
+            by_outreach[who[u[4][who] < weekly_prob(rate)]] = True
 
         referred = by_gp | by_self | by_connector | by_outreach
         refused = referred & (u[2] < rp.refusal)

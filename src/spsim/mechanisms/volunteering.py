@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..population import weekly_prob
-from .base import Mechanism
+from .base import Mechanism, below
 
 
 class Volunteering(Mechanism):
@@ -22,13 +22,24 @@ class Volunteering(Mechanism):
         surge = c.shock.volunteer_surge if model.lockdown else 1.0
         p_start = weekly_prob(v.stop_per_year * share / (1.0 - share) * surge)
         in_group = r.volunteer_group >= 0
-        r.volunteer = in_group | np.where(r.volunteer, u[0] >= p_stop, u[0] < p_start)
+        # where(volunteer, u >= p_stop, u < p_start) with bool operations and float32 thresholds
+        # (`below`: the same outcomes as the float64 compares)
+        a = np.less(u[0], below(p_stop))
+        b = np.less(u[0], below(p_start))
+        a ^= b
+        np.logical_not(a, out=a)
+        a &= r.volunteer
+        a ^= b
+        a |= in_group
+        r.volunteer = a
 
         # connectors stop now and then
-        r.connector = r.connector & (u[2] >= weekly_prob(c.connectors.stop_per_year))
+        conn = np.flatnonzero(r.connector)
+        r.connector[conn[u[2][conn] < below(weekly_prob(c.connectors.stop_per_year))]] = False
 
         p_spill = v.spillover * c.link_workers.effect_on_residents
-        spill = np.flatnonzero(model.discharged & (u[1] < p_spill))
+        spill = np.flatnonzero(model.discharged)
+        spill = spill[u[1][spill] < p_spill]
         community = g.open & (g.fixed_weeks == 0) if g.n else np.zeros(0, bool)
         if spill.size and community.any():
             own = r.group[spill]
