@@ -220,6 +220,13 @@ class Network:
             cache = self._degree_cache = (self.group.keys, deg)
         return cache[1]
 
+    def degree_of(self, who: np.ndarray) -> np.ndarray:
+        """``degree()[who]`` without building the whole array."""
+        deg = self.base_degree[who].astype(np.int64)
+        if self.group.keys.size:
+            deg += self.group.degree()[who]
+        return deg
+
     def count_flagged_neighbours(self, flag: np.ndarray, cache: str | None = None) -> np.ndarray:
         """For each resident, how many of their ties have ``flag`` set (only flagged rows are expanded).
 

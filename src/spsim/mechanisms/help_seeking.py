@@ -27,7 +27,7 @@ class HelpSeeking(Mechanism):
         units = np.arange(len(NEEDS) + 2, dtype=np.uint8)  # needs + lonely: 0 .. K + 1
         # small tables giving exactly the values of the whole-array expressions they replace
         self.ep_mult = np.array([1.0, h.episode_multiplier], dtype=np.float32)
-        self.lam_soc = np.float32(c.needs.gp_uplift_per_year / WEEKS_PER_YEAR) * units  # float32
+        self.lam_soc_per_unit = np.float32(c.needs.gp_uplift_per_year / WEEKS_PER_YEAR)
         self.ae_social = 1.0 + h.social_ae_share * units  # float64
 
     def step(self, model, u: np.ndarray) -> None:
@@ -38,7 +38,7 @@ class HelpSeeking(Mechanism):
         lam_med = r.gp_base * ep_mult
         if model.lockdown:
             lam_med = lam_med * np.float32(c.shock.gp_demand_multiplier)
-        lam_soc = self.lam_soc.take(social_units)
+        lam_soc = self.lam_soc_per_unit * social_units  # float32
         lam = lam_med + lam_soc
         request = u[0] < -np.expm1(-lam)
         social = request & (u[1] * lam < lam_soc)
@@ -73,7 +73,9 @@ class HelpSeeking(Mechanism):
         # small for float32's relative precision), or with unmet GP demand, can attend; p_ae is
         # computed exactly, as before, for those alone.
         ae_ep = r.ae_base * ep_mult
-        bound = ae_ep * self.ae_social.astype(np.float32).take(social_units)
+        bound = np.float32(h.social_ae_share) * social_units
+        bound += np.float32(1.0)
+        bound *= ae_ep
         bound *= np.float32(1.01)
         bound += np.float32(1e-30)
         cand = np.flatnonzero(u[3] < bound)

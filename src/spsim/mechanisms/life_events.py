@@ -24,8 +24,7 @@ class LifeEvents(Mechanism):
     def init(self, model) -> None:
         c = model.cfg
         self.need_onset = weekly_prob(c.needs.onset_per_year * model.residents.need_onset_mult).astype(np.float32)
-        self.shifts = np.arange(len(NEEDS), dtype=np.uint8)[:, None]
-        self.bit_values = (1 << self.shifts).astype(np.uint8)
+        self.bit_values = (1 << np.arange(len(NEEDS), dtype=np.uint8)[:, None]).astype(np.uint8)
 
     def step(self, model, u: np.ndarray) -> None:
         r, c = model.residents, model.cfg
@@ -51,9 +50,14 @@ class LifeEvents(Mechanism):
             meets = model.groups.kind[r.group[att]][None, :] == NEED_TO_KIND[:, None]
             p_att = np.minimum(p_res[att] * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
             ends[:, att] = u[1:, att] < p_att
-        has = ((r.needs[None, :] >> self.shifts) & 1).view(bool)
-        now = _switch(has, ends, np.less(u[1:], self.need_onset))
-        r.needs = (now.view(np.uint8) * self.bit_values).sum(axis=0, dtype=np.uint8)
+        # the same switch on bitmasks: pack both (K, n) outcomes into one byte per resident
+        a = (ends.view(np.uint8) * self.bit_values).sum(axis=0, dtype=np.uint8)
+        b = (np.less(u[1:], self.need_onset).view(np.uint8) * self.bit_values).sum(axis=0, dtype=np.uint8)
+        a ^= b
+        np.invert(a, out=a)
+        a &= r.needs
+        a ^= b
+        r.needs = a
 
 
 def _switch(present: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -90,7 +90,7 @@ class Loneliness(Mechanism):
         rate = np.multiply(lcf, lc.contagion_per_year, dtype=np.float64)
         rate += onset_base
         who = np.flatnonzero(lonely)
-        other = model.network.degree()[who] - lonely_contacts[who]
+        other = model.network.degree_of(who) - lonely_contacts[who]
         if model.lockdown:
             other = other * c.shock.contact_multiplier
         rate[who] = (

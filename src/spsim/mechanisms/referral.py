@@ -92,7 +92,7 @@ class Referral(Mechanism):
             who = np.flatnonzero(eligible & ~by_gp & ~by_self & ~by_connector)
             rate = np.zeros(who.size)
             if outreach:
-                periphery = r.lonely[who] & (model.network.degree()[who] <= c.outreach.max_ties)
+                periphery = r.lonely[who] & (model.network.degree_of(who) <= c.outreach.max_ties)
                 rate = np.where(periphery, c.outreach.per_year, 0.0)
             if shielding_calls:
                 shielding = (r.age_band[who] == 2) | r.ltc[who]
