@@ -1,0 +1,107 @@
+"""The speed-ups of the weekly step give exactly what the plain expressions give.
+
+Each fast path (float32 thresholds for float64 compares, cached and incremental tie counts,
+run-length segments) is checked against the straightforward computation it replaced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import make_model, small_config
+from spsim.mechanisms.base import below
+from spsim.mechanisms.help_seeking import HelpSeeking
+from spsim.mechanisms.ties import segments
+from spsim.network import Network, expand_ranges
+
+
+def _check_below(p: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.random(2000, dtype=np.float32)
+    t32 = np.float32(p)
+    # the float32 neighbours of p are where a rounding error would show
+    near = np.array([np.nextafter(t32, np.float32(-1)), t32, np.nextafter(t32, np.float32(2)), 0.0], np.float32)
+    x = np.concatenate([x, near])
+    assert np.array_equal(x < below(p), x.astype(np.float64) < np.float64(p))
+
+
+@settings(max_examples=200, deadline=None)
+@given(p=st.floats(min_value=-0.5, max_value=1.5, allow_nan=False), seed=st.integers(0, 2**32 - 1))
+def test_below_matches_numpy_promotion(p, seed):
+    _check_below(p, seed)
+
+
+@given(st.lists(st.integers(0, 6), max_size=60))
+def test_segments_are_runs_of_equal_keys(keys):
+    k = np.sort(np.array(keys, dtype=np.int64))
+    start, length = segments(k)
+    assert np.array_equal(start, np.searchsorted(k, k, side="left"))
+    assert np.array_equal(length, np.searchsorted(k, k, side="right") - start)
+
+
+def _plain_counts(net: Network, flag: np.ndarray) -> np.ndarray:
+    src = np.flatnonzero(flag)
+    out = np.bincount(net.indices[expand_ranges(net.indptr[src], net.indptr[src + 1])], minlength=net.n)
+    if net.group.keys.size:
+        gu, gv = net.group.u, net.group.v
+        out = out + np.bincount(gv, weights=flag[gu], minlength=net.n).astype(np.int64)
+        out = out + np.bincount(gu, weights=flag[gv], minlength=net.n).astype(np.int64)
+    return out
+
+
+def test_cached_counts_and_degree_follow_flags_and_group_ties():
+    m = make_model(small_config({"population.size": 1500}))
+    net, rng = m.network, np.random.default_rng(3)
+    flag = rng.random(net.n) < 0.2
+    for week in range(1, 30):
+        # flip a few flags (sometimes many, to take the full-recount branch) and change group ties
+        flip = rng.random(net.n) < (0.3 if week % 10 == 0 else 0.01)
+        flag = flag ^ flip
+        a, b = rng.integers(0, net.n, 40), rng.integers(0, net.n, 40)
+        net.group.touch(a, b, week)
+        net.group.fade(week, 5)
+        got = net.count_flagged_neighbours(flag, cache="test")
+        assert np.array_equal(got, _plain_counts(net, flag))
+        assert np.array_equal(net.count_flagged_neighbours(flag), got)
+        deg = net.base_degree.astype(np.int64)
+        if net.group.keys.size:
+            deg = deg + np.bincount(net.group.u, minlength=net.n) + np.bincount(net.group.v, minlength=net.n)
+        assert np.array_equal(net.degree(), deg)
+        who = rng.integers(0, net.n, 50)
+        assert np.array_equal(net.degree_of(who), deg[who])
+    assert net.group.keys.size > 0  # the group-tie branches were exercised
+
+
+def test_help_seeking_fast_paths_match_the_plain_rules():
+    """GP queue order by one packed int64 sort and A&E computed only near its threshold give
+    the outcomes of the plain expressions (stable argsort of practice + key; float64 p_ae for
+    everyone)."""
+    busy = {"population.size": 3000, "health.ae_per_year": 2.0, "practices.appointments_per_1000_per_week": 60.0}
+    m = make_model(small_config(busy))
+    for _ in range(4):
+        m.step()
+    mech = next(x for x in m.mechanisms if isinstance(x, HelpSeeking))
+    r, h, rng = m.residents, m.cfg.health, np.random.default_rng(7)
+    for _ in range(5):
+        u = rng.random((4, r.n), dtype=np.float32)
+        ep_mult = np.where(r.in_episode, np.float32(h.episode_multiplier), np.float32(1.0))
+        units = np.bitwise_count(r.needs) + r.lonely
+        lam_soc = np.float32(m.cfg.needs.gp_uplift_per_year / 52.0) * units
+        lam = r.gp_base * ep_mult + lam_soc
+        request = u[0] < -np.expm1(-lam)
+        idx = np.flatnonzero(request)
+        pr = r.practice[idx]
+        order = np.argsort(pr + u[2][idx].astype(np.float64), kind="stable")
+        idx, pr = idx[order], pr[order]
+        rank = np.arange(idx.size) - np.searchsorted(pr, pr, side="left")
+        served = rank < m.practices.capacity[pr]
+        unmet = np.zeros(r.n, bool)
+        unmet[idx[~served]] = True
+        lam_ae = r.ae_base * ep_mult * (1.0 + h.social_ae_share * units)
+        ae = u[3] < -np.expm1(-lam_ae) + h.ae_unmet_gp_share * unmet
+        mech.step(m, u)
+        assert unmet.any() and ae.any()
+        assert np.array_equal(m.seen_gp, np.isin(np.arange(r.n), idx[served]))
+        assert np.array_equal(m.ae_this_week, ae)
