@@ -101,6 +101,8 @@ def _join(model, who: np.ndarray, slots: np.ndarray) -> None:
 
 def release_members(model, mask: np.ndarray) -> None:
     r = model.residents
+    if mask.dtype == bool:
+        mask = np.flatnonzero(mask)
     r.group[mask] = -1
     r.group_since[mask] = -1
     r.group_accompanied[mask] = False

@@ -41,9 +41,10 @@ class HelpSeeking(Mechanism):
         lam_soc = self.lam_soc_per_unit * social_units  # float32
         lam = lam_med + lam_soc
         request = u[0] < -np.expm1(-lam)
-        social = request & (u[1] * lam < lam_soc)
-
         idx = np.flatnonzero(request)
+        social = np.zeros(r.n, dtype=bool)  # mainly social reasons: only requests can be
+        social[idx[u[1][idx] * lam[idx] < lam_soc[idx]]] = True
+
         pr = r.practice[idx]
         # by practice, then by this week's key, then by position: float32 uniforms are
         # multiples of 2^-24, so (practice, key, position) packs into one unique int64 and a

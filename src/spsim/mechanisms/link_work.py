@@ -21,6 +21,8 @@ from .referral import ACTIVE, WAITING
 
 def leave_link_work(model, mask: np.ndarray) -> None:
     r = model.residents
+    if mask.dtype == bool:
+        mask = np.flatnonzero(mask)  # seven column writes through a short index list, not a full mask
     r.lw_status[mask] = 0
     r.lw_worker[mask] = -1
     r.lw_contacts[mask] = 0
@@ -103,9 +105,10 @@ class LinkWork(Mechanism):
         effect = lw.effect_on_residents
         r.confidence[active] = np.minimum(r.confidence[active] + effect * lw.confidence_gain_per_contact, 1.0)
         # with a partial effect only a fixed share of clients (by their fixed key) is matched
-        to_match = np.flatnonzero(
-            active & (r.lw_contacts == lw.match_at_contact) & (r.group < 0) & (r.queue_key < effect)
-        )
+        act = np.flatnonzero(active)
+        to_match = act[
+            (r.lw_contacts[act] == lw.match_at_contact) & (r.group[act] < 0) & (r.queue_key[act] < effect)
+        ]
         matched = allocate_places(model, to_match, preferred_kind(r, to_match))
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True
