@@ -44,12 +44,11 @@ def time_spsim(n: int, weeks: int) -> dict:
 
 
 def time_mesa_virus(n: int, steps: int) -> dict:
-    import networkx as nx
-    from mesa.examples.basic.virus_on_network import model as vmodel
-
     from functools import partial
 
+    import networkx as nx
     from mesa.discrete_space import Network
+    from mesa.examples.basic.virus_on_network import model as vmodel
 
     vmodel.nx = type("nx_fast", (), {"erdos_renyi_graph": staticmethod(
         lambda n, p, seed=None: nx.fast_gnp_random_graph(n, p, seed=seed))})
