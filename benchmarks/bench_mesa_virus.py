@@ -28,19 +28,24 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def _time_build_and_steps(build, n: int, steps: int) -> dict:
+    """Time ``model = build()`` and ``steps`` calls of ``model.step()``; agent-steps per second."""
+    t0 = time.perf_counter()
+    model = build()
+    t1 = time.perf_counter()
+    for _ in range(steps):
+        model.step()
+    t2 = time.perf_counter()
+    return {"build_s": t1 - t0, "run_s": t2 - t1, "steps": steps,
+            "agent_steps_per_s": n * steps / (t2 - t1)}
+
+
 def time_spsim(n: int, weeks: int) -> dict:
     from spsim.config import load_config
     from spsim.model import SocialPrescribingModel
 
     cfg = load_config(None, [f"population.size={n}", f"simulation.weeks={weeks}", "simulation.burn_in_weeks=0"])
-    t0 = time.perf_counter()
-    model = SocialPrescribingModel(cfg, agents=True)
-    t1 = time.perf_counter()
-    for _ in range(weeks):
-        model.step()
-    t2 = time.perf_counter()
-    return {"build_s": t1 - t0, "run_s": t2 - t1, "steps": weeks,
-            "agent_steps_per_s": n * weeks / (t2 - t1)}
+    return _time_build_and_steps(lambda: SocialPrescribingModel(cfg, agents=True), n, weeks)
 
 
 def time_mesa_virus(n: int, steps: int) -> dict:
@@ -53,14 +58,7 @@ def time_mesa_virus(n: int, steps: int) -> dict:
     vmodel.nx = type("nx_fast", (), {"erdos_renyi_graph": staticmethod(
         lambda n, p, seed=None: nx.fast_gnp_random_graph(n, p, seed=seed))})
     vmodel.Network = partial(Network, layout=None)
-    t0 = time.perf_counter()
-    model = vmodel.VirusOnNetwork(num_nodes=n, rng=1)
-    t1 = time.perf_counter()
-    for _ in range(steps):
-        model.step()
-    t2 = time.perf_counter()
-    return {"build_s": t1 - t0, "run_s": t2 - t1, "steps": steps,
-            "agent_steps_per_s": n * steps / (t2 - t1)}
+    return _time_build_and_steps(lambda: vmodel.VirusOnNetwork(num_nodes=n, rng=1), n, steps)
 
 
 def main() -> None:
