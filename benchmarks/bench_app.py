@@ -12,7 +12,7 @@ import io
 import statistics
 import time
 
-from spsim.app import ClassroomModel
+from spsim.interfaces.app.classroom import ClassroomModel
 
 
 def week(model: ClassroomModel) -> None:

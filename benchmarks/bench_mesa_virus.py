@@ -41,8 +41,8 @@ def _time_build_and_steps(build, n: int, steps: int) -> dict:
 
 
 def time_spsim(n: int, weeks: int) -> dict:
-    from spsim.config import load_config
     from spsim.model import SocialPrescribingModel
+    from spsim.model.config import load_config
 
     cfg = load_config(None, [f"population.size={n}", f"simulation.weeks={weeks}", "simulation.burn_in_weeks=0"])
     return _time_build_and_steps(lambda: SocialPrescribingModel(cfg, agents=True), n, weeks)

@@ -7,7 +7,7 @@ single-core figures.
 
 For each size the child process:
 
-1. times the imports (``spsim.config``, ``spsim.model``: numpy, pandas, mesa, pydantic come in here);
+1. times the imports (``spsim.model.config``, ``spsim.model``: numpy, pandas, mesa, pydantic come in here);
 2. ``--repeat`` times: builds ``SocialPrescribingModel(cfg, agents=False)`` (residents as arrays
    only, as ``spsim run`` does) and runs ``--weeks`` weeks with ``burn_in_weeks = 0``;
 3. ``--repeat`` times: builds ``SocialPrescribingModel(cfg, agents=True)`` (one Mesa agent per
@@ -194,8 +194,8 @@ def child_size(n: int, weeks: int, repeat: int, mechanisms: bool) -> dict:
     from time import perf_counter, process_time
 
     t0 = perf_counter()
-    from spsim.config import load_config
     from spsim.model import SocialPrescribingModel
+    from spsim.model.config import load_config
 
     import_s = perf_counter() - t0
     rss_import = maxrss_mib()
@@ -251,8 +251,8 @@ def child_default_town(repeat: int) -> dict:
     from time import perf_counter, process_time
 
     t0 = perf_counter()
-    from spsim.params import Config
-    from spsim.runner import run_replicate
+    from spsim.model.params import Config
+    from spsim.studies.runner import run_replicate
 
     import_s = perf_counter() - t0
     cfg = Config()

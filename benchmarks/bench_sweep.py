@@ -64,8 +64,8 @@ def timed_sweep(exp: Path, out: Path, workers: int) -> float:
 PEAK = """
 import resource, sys
 from pathlib import Path
-from spsim.experiment import load_experiment
-from spsim.sweep import run_sweep
+from spsim.studies.experiment import load_experiment
+from spsim.studies.sweep import run_sweep
 res = run_sweep(load_experiment(sys.argv[1]), Path(sys.argv[2]), workers=2)
 assert not res.failed
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -26,7 +26,7 @@ def best_ms(fn, number: int = 20, repeat: int = 7) -> float:
 
 # ------------------------------------------------------------------------- 1. uniforms
 def uniforms_numpy(gen: np.random.Generator, rows: int, n: int) -> np.ndarray:
-    return gen.random((rows, n), dtype=np.float32)  # spsim.rng.Streams.uniforms
+    return gen.random((rows, n), dtype=np.float32)  # spsim.model.rng.Streams.uniforms
 
 
 def uniforms_raw(gen: np.random.Generator, rows: int, n: int) -> np.ndarray:
@@ -123,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warm-weeks", type=int, default=20, help="weeks run first so the state is realistic")
     a = p.parse_args(argv)
 
-    from spsim.config import load_config
     from spsim.model import SocialPrescribingModel
-    from spsim.tables import NEED_TO_KIND, NEEDS
+    from spsim.model.config import load_config
+    from spsim.model.tables import NEED_TO_KIND, NEEDS
 
     n = a.size
     cfg = load_config(None, [f"population.size={n}", "simulation.burn_in_weeks=0"])
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                  best_ms(lambda: uniforms_raw(g2, 24, n), 5), "per week"))
 
     # 2. network build: the edge keys unique_undirected passes to np.unique (captured from a real build)
-    import spsim.network as network
+    import spsim.model.network as network
 
     captured: list[np.ndarray] = []
     real_unique = np.unique

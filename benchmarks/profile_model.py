@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
 
     import spsim
-    from spsim.config import load_config
     from spsim.model import SocialPrescribingModel
+    from spsim.model.config import load_config
 
     cfg = load_config(None, [f"population.size={a.size}", f"simulation.weeks={a.weeks}",
                              "simulation.burn_in_weeks=0"])

@@ -14,9 +14,9 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from spsim.config import load_config
 from spsim.model import SocialPrescribingModel
-from spsim.runner import run
+from spsim.model.config import load_config
+from spsim.studies.runner import run
 
 
 def part_a() -> None:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 
 def generated_table() -> str:
-    from spsim.cli import main
+    from spsim.interfaces.cli import main
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

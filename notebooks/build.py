@@ -62,7 +62,7 @@ about three quarters of a day a week) and 6 community groups. `burn_in_weeks` le
 before anything is recorded.
 """),
     code('''
-from spsim.config import load_config
+from spsim.model.config import load_config
 from spsim.model import SocialPrescribingModel
 
 cfg = load_config(DEFAULT, [
@@ -83,7 +83,7 @@ A **resident**: age band (0 under 25, 1 25-64, 2 65+), deprivation quintile of t
 long-term condition, social needs, whether they are lonely, their wellbeing (0-10) and their ties.
 """),
     code('''
-from spsim.agents import CommunityGroup, GPPractice, LinkWorker, Resident
+from spsim.model.agents import CommunityGroup, GPPractice, LinkWorker, Resident
 
 residents = model.agents_by_type[Resident]
 someone = next(r for r in residents if r.needs and not r.lives_alone)
@@ -181,7 +181,7 @@ town of 1,000 residents after a year: red dots are lonely residents, outlines sh
 a link worker (orange), on a caseload (purple) or in a group (green).
 """),
     code('''
-from spsim.app import ClassroomModel, draw_town, draw_trends
+from spsim.interfaces.app.classroom import ClassroomModel, draw_town, draw_trends
 
 town = ClassroomModel(population=1000, fte=0.05, groups=4, seed=3, configs=ROOT / "configs")
 for _ in range(52):
@@ -195,7 +195,7 @@ draw_trends(town)
 ## Things to try
 
 - Change `link_workers.fte` or `groups.count` above and run again.
-- Follow one resident through the run with `spsim.analyzers.ResidentHistory`.
+- Follow one resident through the run with `spsim.model.analyzers.ResidentHistory`.
 - Next notebook: the three levers as classroom experiments.
 """),
 ]
@@ -218,8 +218,8 @@ years) so this runs in seconds; use more residents and seeds for firmer answers.
 """),
     code(SETUP),
     code('''
-from spsim.config import load_config
-from spsim.runner import run
+from spsim.model.config import load_config
+from spsim.studies.runner import run
 
 BASE = ["population.size=3000", "simulation.weeks=104", "simulation.burn_in_weeks=26",
         "simulation.replicates=3", "simulation.seed=7", "groups.count=6"]
@@ -327,13 +327,13 @@ frequent GP visits, a crisis. Many of those peaks pass by themselves, so the yea
 
 A simulation can show this exactly, because it can run **the same residents with the same luck
 twice**: once with the service and once without (its *twin*). The difference between the two runs is
-the true effect. `spsim.evaluation.evaluate` does this and also computes what an uncontrolled
+the true effect. `spsim.studies.evaluation.evaluate` does this and also computes what an uncontrolled
 before-after study and a matched-control study would report.
 """),
     code(SETUP),
     code('''
-import spsim.evaluation as ev
-from spsim.config import load_config
+import spsim.studies.evaluation as ev
+from spsim.model.config import load_config
 
 print(ev.__doc__.split("\\n\\n")[1])
 '''),

@@ -5,7 +5,7 @@ used through the session-scoped fixtures of the same purpose (``make_config``, `
 ``spy_mechanism``), which also work inside hypothesis tests because they are not
 function-scoped.
 
-``small_config`` builds a :class:`~spsim.params.Config` for a town of 2,000 residents, run for
+``small_config`` builds a :class:`~spsim.model.params.Config` for a town of 2,000 residents, run for
 a few weeks with a short burn-in. Overrides come either as dotted keys in a mapping
 (``small_config({"link_workers.fte": 0})``) or as section keyword arguments
 (``small_config(link_workers={"fte": 0})``); both may be combined.
@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spsim.mechanisms.base import Mechanism
 from spsim.model import SocialPrescribingModel
-from spsim.params import Config
+from spsim.model.mechanisms.base import Mechanism
+from spsim.model.params import Config
 
 #: The base of every small test configuration (sections -> keys -> values).
 SMALL_BASE: dict[str, dict[str, Any]] = {

@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_rgba
 
-from spsim.agents import LinkWorker
-from spsim.app import (
+from spsim.interfaces.app.classroom import (
     CASELOAD,
     LONELY,
     MAX_DRAWN,
@@ -27,7 +26,8 @@ from spsim.app import (
     discover_presets,
     spring_layout,
 )
-from spsim.config import ConfigError, load_config
+from spsim.model.agents import LinkWorker
+from spsim.model.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -82,7 +82,7 @@ def test_solaraviz_accepts_the_model_params():
     """Mesa checks model_params against the model's signature, and rebuilds the model from them on Reset."""
     from mesa.visualization.solara_viz import _check_model_params
 
-    from spsim.app_page import _value, model_params
+    from spsim.interfaces.app.page import _value, model_params
 
     params = model_params()
     _check_model_params(ClassroomModel.__init__, params)
@@ -270,7 +270,7 @@ def test_any_slider_setting_builds_steps_and_draws(population, fte, spillover, g
 
 # ------------------------------------------------------------------------------------ command
 def test_app_command_rejects_bad_options_in_one_line(capsys, tmp_path):
-    from spsim.cli import main
+    from spsim.interfaces.cli import main
 
     for argv in (["app", "--port", "99999"], ["app", "--port", "http"], ["app", "--configs", str(tmp_path / "no")]):
         assert main(argv) == 2

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from spsim.params import Config
+from spsim.model.params import Config
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from spsim.model import WEEKLY_ORDER
-from spsim.params import Config
+from spsim.model.params import Config
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_model.py"
 

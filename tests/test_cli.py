@@ -1,4 +1,4 @@
-"""The command line, in-process (``spsim.cli.main``) and as a real ``python -m spsim`` process.
+"""The command line, in-process (``spsim.interfaces.cli.main``) and as a real ``python -m spsim`` process.
 
 Contract (see ``spsim/cli.py``): a good run writes timeseries.parquet, timeseries.csv,
 summary.csv and run.json; bad input ends with exactly one line on stderr naming the file and
@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import spsim.cli
-from spsim.cli import main
-from spsim.config import load_config, validate
-from spsim.params import parameter_table
+import spsim.interfaces.cli.run
+from spsim.interfaces.cli import main
+from spsim.model.config import load_config, validate
+from spsim.model.params import parameter_table
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -266,7 +266,8 @@ def _failing(real, fail_on: int, calls: list):
 @pytest.mark.parametrize("existing", [False, True])
 def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, capsys, writer, fail_on, existing):
     calls: list = []
-    monkeypatch.setattr(spsim.cli, writer, _failing(getattr(spsim.cli, writer), fail_on, calls))
+    run_module = spsim.interfaces.cli.run
+    monkeypatch.setattr(run_module, writer, _failing(getattr(run_module, writer), fail_on, calls))
     out = tmp_path / "new" / "deeper" / "out"
     if existing:
         out.mkdir(parents=True)

@@ -19,8 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spsim.cli import main
-from spsim.compare import (
+from spsim.interfaces.cli import main
+from spsim.interfaces.report import STYLES, fmt_ci, fmt_gbp, png_size
+from spsim.model.config import load_config
+from spsim.studies.compare import (
     ALIGNED_KEYS,
     OUTCOMES,
     add_vs_baseline,
@@ -30,8 +32,6 @@ from spsim.compare import (
     t_interval,
     t_quantile,
 )
-from spsim.config import load_config
-from spsim.report import STYLES, fmt_ci, fmt_gbp, png_size
 
 SMALL = ["population.size=2000", "simulation.weeks=26", "simulation.burn_in_weeks=26", "groups.count=8",
          "simulation.seed=5"]
@@ -383,7 +383,7 @@ def test_example_configs_load_and_differ_only_in_link_workers():
     root = Path(__file__).resolve().parents[1] / "configs"
     scen = load_scenarios([str(root / "default.toml"), str(root / "more-link-workers.toml")],
                           str(root / "baseline.toml"), [], [])
-    from spsim.compare import differing_parameters
+    from spsim.studies.compare import differing_parameters
 
     assert [s.name for s in scen] == ["baseline", "default", "more-link-workers"]
     assert differing_parameters(scen[0].cfg, scen[1].cfg) == [("link_workers.fte", 0.0, 2.0)]

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spsim.cli import dump_toml
-from spsim.config import DEFAULT_SOURCE, ConfigError, load_config, parse_value, to_dict, validate
-from spsim.params import Config, TeamParams, parameter_table
+from spsim.interfaces.cli.common import dump_toml
+from spsim.model.config import DEFAULT_SOURCE, ConfigError, load_config, parse_value, to_dict, validate
+from spsim.model.params import Config, TeamParams, parameter_table
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spsim.config import load_config
 from spsim.model import SocialPrescribingModel
+from spsim.model.config import load_config
 
 # Columns that describe the resident, not their place in a group.
 RESIDENT_COLUMNS = ("age_band", "household", "neighbourhood", "deprivation", "practice", "ltc", "gp_base",

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from spsim.cli import main
+from spsim.interfaces.cli import main
 from spsim.model import WEEKLY_ORDER
-from spsim.outcomes import COLUMNS
-from spsim.params import parameter_table
-from spsim.rng import STREAM_IDS
+from spsim.model.outcomes import COLUMNS
+from spsim.model.params import parameter_table
+from spsim.model.rng import STREAM_IDS
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 BEGIN, END = "<!-- BEGIN spsim params --markdown -->\n", "<!-- END spsim params --markdown -->"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spsim.analyzers import ResidentHistory
-from spsim.config import load_config
-from spsim.evaluation import evaluate, twin_config
 from spsim.model import SocialPrescribingModel
+from spsim.model.analyzers import ResidentHistory
+from spsim.model.config import load_config
+from spsim.studies.evaluation import evaluate, twin_config
 
 
 def cfg(*extra: str):
@@ -87,7 +87,7 @@ def test_estimates_decompose(default_effect):
 
 
 def test_evaluate_cli_writes_outputs_and_rejects_no_service(tmp_path, capsys):
-    from spsim.cli import main
+    from spsim.interfaces.cli import main
 
     out = tmp_path / "ev"
     rc = main(["evaluate", "--set", "population.size=3000", "--set", "simulation.weeks=140",
@@ -127,7 +127,7 @@ def test_twin_switches_off_every_link_work_team(tmp_path):
 def test_evaluate_cli_accepts_a_service_made_of_extra_teams_only(tmp_path):
     path = tmp_path / "teams-only.toml"
     path.write_text('[link_workers]\nfte = 0.0\n\n[[teams]]\nname = "older"\nfte = 1.0\nage_bands = [2]\n')
-    from spsim.cli import main
+    from spsim.interfaces.cli import main
 
     rc = main(["evaluate", str(path), "--set", "population.size=600", "--replicates", "1", "--quiet",
                "--out", str(tmp_path / "ev")])

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import make_model, small_config
-from spsim.mechanisms.base import below
-from spsim.mechanisms.help_seeking import HelpSeeking
-from spsim.mechanisms.ties import segments
-from spsim.network import Network, expand_ranges
+from spsim.model.mechanisms.base import below
+from spsim.model.mechanisms.help_seeking import HelpSeeking
+from spsim.model.mechanisms.ties import segments
+from spsim.model.network import Network, expand_ranges
 
 
 def _check_below(p: float, seed: int) -> None:

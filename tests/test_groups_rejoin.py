@@ -5,10 +5,10 @@ member whose draw fell below the join probability left and rejoined in the same 
 independent draws a same-week rejoin needs both events: about p_leave * p_join per member-week.
 """
 
-from spsim.config import load_config
-from spsim.mechanisms.groups import Groups
 from spsim.model import SocialPrescribingModel
-from spsim.population import weekly_prob
+from spsim.model.config import load_config
+from spsim.model.mechanisms.groups import Groups
+from spsim.model.population import weekly_prob
 
 
 def test_leavers_do_not_rejoin_more_often_than_chance():

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_model, small_config
-from spsim.agents import CommunityGroup, GPPractice, LinkWorker, Resident
-from spsim.mechanisms.referral import ACTIVE, WAITING
-from spsim.outcomes import COLUMNS
+from spsim.model.agents import CommunityGroup, GPPractice, LinkWorker, Resident
+from spsim.model.mechanisms.referral import ACTIVE, WAITING
+from spsim.model.outcomes import COLUMNS
 
 #: dotted key -> strategy; ranges cover the levers and the knobs that stress the bookkeeping
 PARAMS = {

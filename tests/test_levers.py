@@ -12,7 +12,7 @@ enough clients pass through for spillover to matter; the defaults are tuned to a
 from __future__ import annotations
 
 from conftest import default_config
-from spsim.runner import run
+from spsim.studies.runner import run
 
 REPLICATES = 4
 LEVER_TOWN = {

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spsim.config import load_config
 from spsim.model import SocialPrescribingModel
-from spsim.runner import run_replicate
+from spsim.model.config import load_config
+from spsim.studies.runner import run_replicate
 
 CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
 COVID = Path(__file__).parent.parent / "configs" / "overlays" / "covid19.toml"
@@ -119,7 +119,7 @@ def test_teams_serve_only_their_residents():
                       "age_bands": [0]},
                      {"name": "care", "fte": 2.0, "caseload_per_fte": 10, "contacts_per_client": 12,
                       "age_bands": [2], "min_needs": 2}]
-    from spsim.params import Config
+    from spsim.model.params import Config
 
     m = SocialPrescribingModel(Config.model_validate(data), agents=False)
     assert sorted(np.unique(m.link_workers.team).tolist()) == [0, 1, 2]

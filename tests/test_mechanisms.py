@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 
 from conftest import binomial_tolerance, default_config, make_model, mechanism_of, run_weeks, small_config, spy
-from spsim.agents import CommunityGroup
-from spsim.mechanisms.groups import Groups
-from spsim.mechanisms.help_seeking import HelpSeeking
-from spsim.mechanisms.life_events import LifeEvents
-from spsim.mechanisms.link_work import LinkWork
-from spsim.mechanisms.loneliness import Loneliness
-from spsim.mechanisms.referral import ACTIVE, WAITING, Referral
-from spsim.mechanisms.ties import Ties
-from spsim.mechanisms.volunteering import Volunteering
-from spsim.network import build_network
-from spsim.population import WEEKS_PER_YEAR
-from spsim.tables import NEEDS, popcount8
+from spsim.model.agents import CommunityGroup
+from spsim.model.mechanisms.groups import Groups
+from spsim.model.mechanisms.help_seeking import HelpSeeking
+from spsim.model.mechanisms.life_events import LifeEvents
+from spsim.model.mechanisms.link_work import LinkWork
+from spsim.model.mechanisms.loneliness import Loneliness
+from spsim.model.mechanisms.referral import ACTIVE, WAITING, Referral
+from spsim.model.mechanisms.ties import Ties
+from spsim.model.mechanisms.volunteering import Volunteering
+from spsim.model.network import build_network
+from spsim.model.population import WEEKS_PER_YEAR
+from spsim.model.tables import NEEDS, popcount8
 
 #: Plenty of referrals, so queues and caseloads fill in a few weeks of a 2,000-resident town.
 BUSY = {"referral.self_referral_per_year": 3.0, "link_workers.fte": 1.5}

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spsim.cli import main
+from spsim.interfaces.cli import main
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [

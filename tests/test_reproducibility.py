@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spsim.cli import main
-from spsim.config import load_config
+from spsim.interfaces.cli import main
 from spsim.model import WEEKLY_ORDER, SocialPrescribingModel
-from spsim.rng import replicate_seeds
-from spsim.runner import run
+from spsim.model.config import load_config
+from spsim.model.rng import replicate_seeds
+from spsim.studies.runner import run
 
 DATA = ("timeseries.parquet", "timeseries.csv", "summary.csv")
 SMALL = ["--set", "population.size=1000", "--set", "simulation.burn_in_weeks=4", "--weeks", "8"]

@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spsim import runner
-from spsim.config import ConfigError, load_config
-from spsim.experiment import SUMMARY_KEYS, load_experiment
-from spsim.outcomes import COLUMNS
-from spsim.sweep import TMP_MARK, InlineExecutor, Pool, drive, run_sweep
+from spsim.model.config import ConfigError, load_config
+from spsim.model.outcomes import COLUMNS
+from spsim.studies import runner
+from spsim.studies.experiment import SUMMARY_KEYS, load_experiment
+from spsim.studies.sweep import TMP_MARK, InlineExecutor, Pool, drive, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -114,7 +114,7 @@ def test_bad_experiment_is_one_line_naming_file_and_field(tmp_path, capsys, text
     assert str(e.value).startswith(str(path)) and expected in str(e.value)
     assert "\n" not in str(e.value)
 
-    from spsim.cli import main
+    from spsim.interfaces.cli import main
 
     out = tmp_path / "never"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 2
@@ -171,8 +171,8 @@ def test_ready_experiments_are_valid_and_modest():
 @given(st.floats(min_value=0, max_value=1000, allow_subnormal=True))
 def test_override_values_round_trip_exactly(v):
     """A sampled value reaches the config bit for bit (written as a TOML literal, parsed back)."""
-    from spsim.config import apply_override
-    from spsim.experiment import _literal
+    from spsim.model.config import apply_override
+    from spsim.studies.experiment import _literal
 
     assert apply_override({}, f"link_workers.fte={_literal(v)}")["link_workers"]["fte"] == v
 
@@ -305,7 +305,7 @@ def test_output_folder_checks(tmp_path, reference):
     with pytest.raises(OutputError, match="12 run\\(s\\) that are not in this experiment"):
         run_sweep(changed, ref_out, resume=True)
     # a second sweep into a folder being written is refused
-    from spsim.sweep import locked
+    from spsim.studies.sweep import locked
 
     target = tmp_path / "busy"
     target.mkdir()
@@ -458,7 +458,7 @@ high = 2.0
 
 
 def test_sobol_sensitivity_table_plot_and_zero_for_an_input_that_cannot_matter(tmp_path, capsys):
-    from spsim.cli import main
+    from spsim.interfaces.cli import main
 
     path = write(tmp_path, SOBOL.format(method="sobol", samples=8, extra="second_order = true"))
     out = tmp_path / "gsa"
@@ -490,8 +490,8 @@ def test_sobol_sensitivity_table_plot_and_zero_for_an_input_that_cannot_matter(t
 
 
 def test_morris_screening_and_sensitivity_refuses_a_grid(tmp_path, reference, capsys):
-    from spsim.cli import main
-    from spsim.sensitivity import analyse_dir
+    from spsim.interfaces.cli import main
+    from spsim.studies.sensitivity import analyse_dir
 
     text = SOBOL.format(method="morris", samples=4, extra="").replace("replicates = 2", "replicates = 1")
     path = write(tmp_path, text)

@@ -1,6 +1,6 @@
 """Calibration: the built-in default town lands inside every evidence band of the brief.
 
-The bands and the evidence are ``spsim.calibration.TARGETS`` (the same ones ``spsim targets``
+The bands and the evidence are ``spsim.studies.calibration.TARGETS`` (the same ones ``spsim targets``
 prints). One run of the default town (50,000 residents, 52 + 104 weeks, 3 replicates) is shared
 by the per-target tests.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spsim.calibration import TARGETS, check_targets
-from spsim.config import load_config
+from spsim.model.config import load_config
+from spsim.studies.calibration import TARGETS, check_targets
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_default_town_lands_inside_band(table, target):
 
 
 def test_targets_command_prints_every_target(capsys):
-    from spsim.cli import main
+    from spsim.interfaces.cli import main
 
     assert main(["targets", "--replicates", "2", "--set", "population.size=2000",
                  "--set", "simulation.weeks=8", "--set", "simulation.burn_in_weeks=4"]) == 0
@@ -41,7 +41,7 @@ def test_targets_command_prints_every_target(capsys):
 
 
 def test_latin_hypercube_fills_every_slice_once():
-    from spsim.calibration import latin_hypercube
+    from spsim.studies.calibration import latin_hypercube
 
     u = latin_hypercube(40, 3, np.random.default_rng(0))
     assert u.shape == (40, 3) and (u >= 0).all() and (u < 1).all()
@@ -59,8 +59,8 @@ def test_distance_is_one_at_the_band_edges():
 def test_calibrate_command_writes_samples_and_posterior(tmp_path, capsys):
     import pandas as pd
 
-    from spsim.calibration import PRIORS
-    from spsim.cli import main
+    from spsim.interfaces.cli import main
+    from spsim.studies.calibration import PRIORS
 
     out = tmp_path / "cal"
     assert main(["calibrate", "--samples", "4", "--out", str(out), "--set", "population.size=1500",

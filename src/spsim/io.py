@@ -14,9 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
-class OutputError(OSError):
-    """The output folder cannot be used (one line for the user)."""
+from .errors import OutputError
 
 
 def check_output_dir(out: Path) -> None:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .config import apply_override, validate
-from .params import Config
+from ..model.config import apply_override, validate
+from ..model.params import Config
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .outcomes import summarise
-from .params import Config
-from .rng import replicate_seeds
+from ..model.outcomes import summarise
+from ..model.params import Config
+from ..model.rng import replicate_seeds
 
 
 @dataclass
@@ -65,7 +65,7 @@ def run_replicate(
     cfg: Config, replicate: int, progress: Callable[[int], None] | None = None
 ) -> ReplicateResult:
     """Build and run one replicate (importable at top level so worker processes can call it)."""
-    from .model import SocialPrescribingModel
+    from ..model.simulation import SocialPrescribingModel
 
     seed_seq = replicate_seeds(cfg.simulation.seed, cfg.simulation.replicates)[replicate]
     t0 = time.perf_counter()

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .analyzers import ResidentHistory
-from .params import Config
+from ..model.analyzers import ResidentHistory
+from ..model.params import Config
 
 YEAR = 52
 #: outcome -> (label, weeks in each measurement window)
@@ -62,8 +62,8 @@ class ArmData:
 
 
 def _run_arm(cfg: Config, replicate: int) -> ArmData:
-    from .model import SocialPrescribingModel
-    from .rng import replicate_seeds
+    from ..model.rng import replicate_seeds
+    from ..model.simulation import SocialPrescribingModel
 
     seed_seq = replicate_seeds(cfg.simulation.seed, cfg.simulation.replicates)[replicate]
     hist = ResidentHistory()

@@ -15,25 +15,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..errors import ConfigError
 from .params import Config
 
 DEFAULT_SOURCE = "<built-in default>"
-
-
-class ConfigError(ValueError):
-    """A bad scenario file or override. ``str(err)`` is a single line for the user."""
-
-    def __init__(self, source: str, field: str | None, message: str):
-        self.source, self.field, self.message = source, field, message
-        where = f"{source}: {field}" if field else source
-        super().__init__(_one_line(f"{where}: {message}"))
-
-
-def _one_line(text: str) -> str:
-    """Escape line breaks and other unprintable characters (e.g. in a quoted key) so the message stays one line."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def read_mapping(path: str | Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import solara
 from mesa.visualization import Slider, SolaraViz, make_plot_component
 from mesa.visualization.utils import update_counter
 
-from .app import DEFAULTS, ClassroomModel, discover_presets
+from .classroom import DEFAULTS, ClassroomModel, discover_presets
 
 
 def model_params() -> dict:

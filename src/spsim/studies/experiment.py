@@ -28,9 +28,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import ConfigError, _suggest, apply_override, deep_merge, read_mapping, validate
-from .outcomes import COLUMNS
-from .params import Config
+from ..model.config import ConfigError, _suggest, apply_override, deep_merge, read_mapping, validate
+from ..model.outcomes import COLUMNS
+from ..model.params import Config
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
@@ -57,7 +57,7 @@ def _summary_keys() -> list[str]:
     """The per-run summary outcomes (the keys :func:`spsim.outcomes.summarise` returns)."""
     import pandas as pd
 
-    from .outcomes import summarise
+    from ..model.outcomes import summarise
 
     dummy = pd.DataFrame({k: [1.0] for k in COLUMNS})
     return list(summarise(dummy, 100, 1.0))

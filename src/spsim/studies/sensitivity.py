@@ -24,15 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .io import atomic_output, write_csv
+from ..errors import UsageError
+from ..io import atomic_output, write_csv
 
 RESAMPLES = 1000
 CONF = 0.95
 
 
 def _error(out: Path, msg: str) -> Exception:
-    from .cli import UsageError
-
     return UsageError(f"{out}: {msg}")
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .compare import OUTCOMES, Comparison, Outcome, differing_parameters, t_quantile
+from .. import __version__
+from ..studies.compare import OUTCOMES, Comparison, Outcome, differing_parameters, t_quantile
 
 MINUS = "\u2212"
 DASH = "\u2013"  # shown where a number does not exist (e.g. a wait with nobody taken on)
@@ -482,8 +482,8 @@ def _note_for(comp: Comparison, o: Outcome) -> str:
     """The row's note; for 'other service costs', what they are (from the model's column meanings)."""
     if o.key != "cost_other_service":
         return o.note
-    from .compare import GRANTS_COST, LINK_WORKER_COST
-    from .outcomes import COLUMNS
+    from ..model.outcomes import COLUMNS
+    from ..studies.compare import GRANTS_COST, LINK_WORKER_COST
 
     other = [c for c in comp.service_cost_columns if c not in (LINK_WORKER_COST, GRANTS_COST)]
     return "; ".join(COLUMNS.get(c, ("", c))[1].removesuffix(" this week") for c in other)

@@ -1,0 +1,114 @@
+"""``spsim sweep`` and ``spsim sensitivity``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from ... import __version__
+from ...studies.experiment import Experiment, load_experiment
+from ...studies.sensitivity import analyse_dir, format_table
+from ...studies.sweep import INDEX, by_point, design_frame, done_ids, run_sweep
+from .common import positive_int
+
+
+def _default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def add_parsers(sub) -> None:
+    s = sub.add_parser("sweep", help="run an experiment: many runs over a design, resumable, in parallel")
+    s.add_argument("experiment", help="experiment file (.toml or .yaml), e.g. experiments/link-worker-capacity.toml")
+    how = s.add_mutually_exclusive_group()
+    how.add_argument("--workers", type=positive_int("workers"), default=None,
+                     help="worker processes on this machine (default: one per core; 1 runs in this process)")
+    how.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)")
+    s.add_argument("--out", type=Path, help="results folder (default: results/<experiment name>)")
+    s.add_argument("--resume", action="store_true",
+                   help="continue a sweep in --out: skip finished runs, retry failed ones")
+    s.add_argument("--dry-run", action="store_true", help="validate the experiment and print the plan; run nothing")
+    s.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    a = sub.add_parser("sensitivity", help="Sobol indices or Morris statistics of a finished sobol/morris sweep")
+    a.add_argument("sweep_dir", type=Path, metavar="DIR", help="the sweep's results folder")
+    a.add_argument("--outcome", dest="outcomes", action="append", default=None, metavar="NAME",
+                   help="analyse this outcome (repeatable; default: the experiment's outcomes)")
+    a.add_argument("--quiet", action="store_true", help="do not print the table")
+
+
+def _fmt(v: float) -> str:
+    if v != v:
+        return "-"
+    a = abs(v)
+    return f"{v:,.0f}" if a >= 1000 else f"{v:.1f}" if a >= 10 else f"{v:.3g}"
+
+
+def points_table(exp: Experiment, points: pd.DataFrame, limit: int = 40) -> str:
+    if len(points) > limit:
+        return f"({len(points)} points: see points.csv)"
+    lines = []
+    head = [*exp.keys, *exp.outcomes]
+    rows = []
+    for _, r in points.iterrows():
+        cells = [str(exp.points[int(r["point"])][k]) for k in exp.keys]  # typed (iterrows makes floats)
+        for o in exp.outcomes:
+            m, lo, hi = r[o], r[f"{o}_ci_low"], r[f"{o}_ci_high"]
+            cells.append(_fmt(m) + (f" ± {_fmt((hi - lo) / 2)}" if lo == lo else ""))
+        rows.append(cells)
+    widths = [max(len(h), *(len(c[i]) for c in rows)) for i, h in enumerate(head)]
+    lines.append("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
+    lines.extend("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)) for cells in rows)
+    return "\n".join(lines)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    exp = load_experiment(args.experiment)
+    out = args.out or Path("results") / exp.name
+    if args.dry_run:
+        print(exp.describe())
+        done = done_ids(out) & {r.run_id for r in exp.runs()}
+        print(f"output: {out}/ ({len(done)} run(s) already there)")
+        print(design_frame(exp).drop(columns=["point_hash"]).to_string(index=False, max_rows=40))
+        return 0
+    workers = args.workers or _default_workers()
+    if not args.quiet:
+        print(exp.describe(), file=sys.stderr)
+    try:
+        res = run_sweep(exp, out, workers=workers, scheduler=args.scheduler, resume=args.resume,
+                        progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"spsim: interrupted; finished runs are kept in {out}/runs; continue with --resume", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        print(f"spsim {__version__} sweep {exp.name}: {res.runs} runs ({res.distinct} distinct): "
+              f"{res.ran} run now on {res.executor}, {res.already_done} already done, {len(res.failed)} failed; "
+              f"{res.wall_seconds:.1f} s")
+        for rid, err in res.failed[:5]:
+            print(f"  failed {rid}: {err}")
+        pts = by_point(exp, res.summary)
+        print(points_table(exp, pts))
+        extra = ", sensitivity.csv, sensitivity.png" if (out / "sensitivity.csv").exists() else ""
+        if (out / "sensitivity.csv").exists() and not args.quiet:
+            print(format_table(pd.read_csv(out / "sensitivity.csv")))
+        print(f"results in {out}/: summary.parquet, summary.csv, points.csv, runs/*.parquet, index.jsonl{extra}")
+    if res.failed:
+        print(f"spsim: {len(res.failed)} run(s) failed (errors in {out}/{INDEX}); rerun with --resume to retry them",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    table = analyse_dir(args.sweep_dir, args.outcomes)
+    if not args.quiet:
+        print(format_table(table))
+        print(f"results in {args.sweep_dir}/: sensitivity.csv, sensitivity.png")
+    return 0
