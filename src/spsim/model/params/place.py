@@ -1,0 +1,64 @@
+"""The place: the run itself, who lives there, how they are tied, and their GP practices."""
+
+from __future__ import annotations
+
+from .base import P, Section
+
+
+class SimulationParams(Section):
+    name: str = P("default", unit="-", source="-", doc="Scenario label written to every output row")
+    weeks: int = P(104, ge=1, le=5200, unit="weeks", source="assumption",
+                   doc="Weeks recorded after burn-in")
+    burn_in_weeks: int = P(52, ge=0, le=520, unit="weeks", source="assumption (loneliness and queues settle within about a year)",
+                           doc="Weeks run before recording starts, so queues and ties settle")
+    seed: int = P(20261123, ge=0, le=2**63 - 1, unit="-", source="-",
+                  doc="Root seed; replicate seeds are spawned from it with numpy SeedSequence")
+    replicates: int = P(1, ge=1, le=100_000, unit="runs", source="-",
+                        doc="Independent replicates (different luck, same configuration)")
+
+
+class PopulationParams(Section):
+    size: int = P(50_000, ge=100, le=5_000_000, unit="residents", source="assumption",
+                  doc="Residents (all ages) in the simulated place")
+    living_alone_share: float = P(0.15, ge=0, le=1, unit="share", source="ONS Families and households 2023 (about 8.4 M of 55 M adults live alone)",
+                                  doc="Share of residents in one-person households")
+    mean_household_size: float = P(2.4, ge=1.5, le=5, unit="residents", source="ONS Families and households 2023 (2.36)",
+                                   doc="Mean size of multi-person households is derived from this and living_alone_share")
+    age_65_plus_share: float = P(0.19, ge=0, le=1, unit="share", source="ONS Census 2021 (18.6% aged 65+)",
+                                 doc="Share of residents aged 65 and over")
+    age_under_25_share: float = P(0.29, ge=0, le=1, unit="share", source="ONS Census 2021",
+                                  doc="Share of residents under 25")
+    long_term_condition_share: float = P(0.26, ge=0, le=1, unit="share", source="DH 2012 Long-term conditions compendium (15 M of 57 M)",
+                                         doc="Share of residents with a long-term condition")
+    neighbourhood_size: int = P(1500, ge=50, le=50_000, unit="residents", source="ONS LSOA size (about 1,500)",
+                                doc="Residents per neighbourhood; deprivation and practice are set per neighbourhood")
+
+
+class NetworkParams(Section):
+    neighbour_ties: float = P(6.0, ge=0, le=50, unit="ties per resident", source="assumption (Dunbar sympathy group ~12-15, half outside the household)",
+                              doc="Mean friendship/neighbour ties outside the household")
+    tie_heterogeneity: float = P(0.6, ge=0, le=1, unit="-", source="assumption",
+                                 doc="0: everyone keeps all ring ties; 1: tie retention varies fully with a resident's sociability, so some live at the periphery")
+    rewire: float = P(0.1, ge=0, le=1, unit="share", source="assumption (Watts-Strogatz small world)",
+                      doc="Share of neighbour ties rewired to a random resident anywhere in the place")
+    group_tie_prob: float = P(0.05, ge=0, le=1, unit="per attendance", source="assumption",
+                              doc="Chance that a group attendance creates (or refreshes) a tie with a co-attendee")
+    group_tie_fade_weeks: int = P(26, ge=1, le=520, unit="weeks", source="assumption",
+                                  doc="A tie made at a group fades after this many weeks without co-attendance")
+
+
+class PracticeParams(Section):
+    count: int = P(6, ge=1, le=5000, unit="practices", source="assumption (~8,000 patients per practice, NHS Digital)",
+                   doc="GP practices; residents register with the practice of their neighbourhood")
+    appointments_per_1000_per_week: float = P(110.0, ge=0, le=2000, unit="appointments per 1,000 patients per week", source="assumption (NHS Digital appointments data ~100)",
+                                              doc="Weekly GP appointment capacity")
+    recognition: float = P(0.35, ge=0, le=1, unit="probability", source="assumption",
+                           doc="Chance a GP recognises the non-medical need behind a social consultation")
+    referral: float = P(0.03, ge=0, le=1, unit="probability", source="assumption",
+                        doc="Initial chance a recognised need is referred to a link worker")
+    referral_max: float = P(0.15, ge=0, le=1, unit="probability", source="assumption",
+                            doc="Ceiling on the referral probability reached through feedback")
+    feedback_gain: float = P(0.002, ge=0, le=1, unit="per discharge", source="assumption",
+                             doc="Each discharge fed back to a practice moves its referral probability this fraction of the way to the ceiling")
+    waiting_discouragement: float = P(0.5, ge=0, le=10, unit="per 10 weeks of wait", source="assumption",
+                                      doc="Referral probability is divided by 1 + this * (mean wait in weeks / 10)")

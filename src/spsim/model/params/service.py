@@ -1,0 +1,72 @@
+"""The social prescribing service: referral, link workers and extra teams."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator
+
+from .base import P, Section
+
+
+class ReferralParams(Section):
+    refusal: float = P(0.16, ge=0, le=1, unit="probability", source="CPRD study 2025 (10-22% refused or not taken up)",
+                       doc="Chance a referred resident declines")
+    self_referral_per_year: float = P(0.01, ge=0, le=52, unit="per person-year with a need", source="assumption",
+                                      doc="Rate at which residents with a need refer themselves")
+    reneging_per_week: float = P(0.02, ge=0, le=1, unit="per week", source="assumption",
+                                 doc="Chance a resident on the waiting list gives up each week")
+    cooldown_weeks: int = P(26, ge=0, le=520, unit="weeks", source="assumption",
+                            doc="Weeks after leaving link work before a resident can be referred again")
+
+
+class LinkWorkerParams(Section):
+    fte: float = P(2.0, ge=0, le=1000, unit="FTE", source="assumption (national PCN model ~1 FTE per 50,000; the default town is more generous)",
+                   doc="Link-worker whole-time equivalents, spread over workers of at most 1 FTE")
+    caseload_per_fte: int = P(29, ge=1, le=500, unit="clients per FTE", source="calibrated (ABC, docs/calibration.md) to 150-250 clients per FTE-year (NHS England; CRESR)",
+                              doc="Caseload cap")
+    contacts_per_client: int = P(8, ge=1, le=52, unit="contacts (one a week)", source="NHS England (6-12)",
+                                 doc="Contacts before discharge")
+    engagement: float = P(0.88, ge=0, le=1, unit="probability", source="calibrated (ABC, docs/calibration.md) so ~76% of accepted referrals engage net of reneging (Ways to Wellness 2020)",
+                          doc="Chance a client taken off the waiting list engages at the first contact")
+    dropout_per_week: float = P(0.02, ge=0, le=1, unit="per week", source="assumption",
+                                doc="Chance an engaged client drops out each week")
+    match_at_contact: int = P(2, ge=1, le=52, unit="contact number", source="assumption",
+                              doc="Contact at which the client is matched to a community group")
+    accompany_below_confidence: float = P(0.3, ge=0, le=1, unit="confidence (0-1)", source="assumption",
+                                          doc="Clients below this confidence are accompanied to their first sessions (uses one extra contact)")
+    confidence_gain_per_contact: float = P(0.05, ge=0, le=1, unit="per contact", source="assumption",
+                                           doc="Confidence gained at each contact")
+    need_resolution_multiplier: float = P(3.0, ge=1, le=50, unit="x", source="assumption",
+                                          doc="Needs resolve this much faster while a client is supported")
+    effect_on_residents: float = P(1.0, ge=0, le=1, unit="share of full effect", source="- (evaluation switch)",
+                                   doc="Scales everything link work does to clients (faster need resolution, confidence, group matching, spillover); 0 keeps the referral process but makes the service inert, for null-effect evaluation checks")
+    waiting_policy: Literal["fifo", "need"] = P("fifo", unit="-", source="assumption",
+                                                doc="fifo: first come first served; need: most needs first, then longest wait")
+    salary_gbp: float = P(38_000.0, ge=0, le=1e6, unit="GBP per FTE-year", source="NHS ARRS Band 5 (36,000-40,000)",
+                          doc="Salary before on-costs")
+    on_cost_rate: float = P(0.28, ge=0, le=2, unit="share of salary", source="assumption (employer NI and pension)",
+                            doc="Employer on-costs")
+
+
+class TeamParams(Section):
+    """An extra link-work team with its own caseload rules and who it serves (age-targeted
+    link workers, intensive care navigators). Referred residents go to the first team that
+    serves them; everyone else goes to the main ``link_workers`` team."""
+    name: str = P("team", unit="-", source="local model (label only)", doc="Label")
+    fte: float = P(1.0, ge=0, le=1000, unit="FTE", source="local model", doc="Whole-time equivalents")
+    caseload_per_fte: int = P(20, ge=1, le=500, unit="clients per FTE", source="assumption", doc="Caseload cap")
+    contacts_per_client: int = P(10, ge=1, le=52, unit="contacts", source="assumption", doc="Contacts before discharge")
+    age_bands: list[int] = P([0, 1, 2], unit="age bands (0: <25, 1: 25-64, 2: 65+)", source="local model",
+                             doc="Ages the team serves")
+    min_needs: int = P(0, ge=0, le=6, unit="needs (loneliness counts as one)", source="local model",
+                       doc="Fewest needs a resident must have for this team")
+    salary_gbp: float | None = P(None, ge=0, le=1e6, unit="GBP per FTE-year", source="local model",
+                                 doc="Salary before on-costs; empty means link_workers.salary_gbp")
+
+    @field_validator("age_bands")
+    @classmethod
+    def _bands(cls, v: list[int]) -> list[int]:
+        if not v or any(b not in (0, 1, 2) for b in v):
+            raise ValueError("must be a non-empty list of age bands 0, 1 or 2")
+        return sorted(set(v))
