@@ -463,6 +463,7 @@ def run_comparison(scenarios: list[Scenario], workers: int = 1, done=None) -> Co
         service_cost_columns=service_cost_columns(timeseries),
         grants_recorded=GRANTS_COST in timeseries.columns,
         groups=group_frame,
-        equity=equity_table(group_frame, names, cfg.simulation.weeks),
+        equity=equity_table(group_frame, names, cfg.simulation.weeks,
+                            {s.name: {"practice"} for s in scenarios[1:] if s.cfg.practices != cfg.practices}),
         horizons=horizon_table(timeseries, names, cfg.population.size),
     )

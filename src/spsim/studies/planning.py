@@ -48,30 +48,37 @@ def equity_rates(groups: pd.DataFrame, weeks: int) -> pd.DataFrame:
     return g
 
 
-def equity_table(groups: pd.DataFrame, names: list[str], weeks: int) -> pd.DataFrame:
+def equity_table(groups: pd.DataFrame, names: list[str], weeks: int, unpaired: dict[str, set[str]] | None = None
+                 ) -> pd.DataFrame:
     """equity.csv: per scenario, dimension, group and measure, the mean over replicates with its
-    interval and the paired difference from the baseline (``names[0]``) with its interval. The
-    groups are the same residents in every scenario (common random numbers build the same place)."""
+    interval and the paired difference from the baseline (``names[0]``) with its interval. Residents
+    are the same in every scenario (common random numbers build the same place), so a group is the
+    same people in every scenario, except for dimensions listed in ``unpaired[name]`` (e.g. practice,
+    when a scenario configures other practices): there the differences are left out (NaN)."""
+    unpaired = unpaired or {}
     g = equity_rates(groups, weeks)
     keys = ["dimension", "group", "replicate"]
     base = g[g.scenario == names[0]].set_index(keys)
+    measures = (*EQUITY_MEASURES, ("lonely_py_avoided_per_1000", "Lonely person-years avoided",
+                                   "a year per 1,000 residents, vs baseline"))
     rows = []
     for name in names:
         mine = g[g.scenario == name].set_index(keys)
-        b = base.loc[mine.index]
-        # lonely person-years avoided a year per 1,000 residents of the group, paired by replicate
-        mine = mine.assign(lonely_py_avoided_per_1000=1000 * (b.lonely_share.to_numpy() - mine.lonely_share.to_numpy()))
         for (dim, grp), part in mine.groupby(level=["dimension", "group"], sort=False):
-            bpart = b.loc[part.index]
-            for key, label, unit in (*EQUITY_MEASURES,
-                                     ("lonely_py_avoided_per_1000", "Lonely person-years avoided",
-                                      "a year per 1,000 residents, vs baseline")):
+            paired = dim not in unpaired.get(name, set()) and part.index.isin(base.index).all()
+            bpart = base.loc[part.index] if paired else None
+            if paired:  # lonely person-years avoided a year per 1,000 residents of the group, by replicate
+                part = part.assign(lonely_py_avoided_per_1000=1000 * (
+                    bpart.lonely_share.to_numpy() - part.lonely_share.to_numpy()))
+            for key, label, unit in measures:
                 mean, lo, hi, _, n = t_interval(part[key])
-                d = part[key].to_numpy() - bpart[key].to_numpy()
-                dm, dlo, dhi, _, _ = t_interval(d) if key != "lonely_py_avoided_per_1000" else (math.nan,) * 5
-                rows.append({"scenario": name, "dimension": dim, "group": int(grp), "residents": int(part.residents.iloc[0]),
-                             "measure": key, "label": label, "unit": unit, "mean": mean, "ci_low": lo, "ci_high": hi,
-                             "replicates": n, "diff_mean": dm, "diff_ci_low": dlo, "diff_ci_high": dhi})
+                dm = dlo = dhi = math.nan
+                if paired and key != "lonely_py_avoided_per_1000":
+                    dm, dlo, dhi, _, _ = t_interval(part[key].to_numpy() - bpart[key].to_numpy())
+                rows.append({"scenario": name, "dimension": dim, "group": int(grp),
+                             "residents": int(part.residents.iloc[0]), "measure": key, "label": label,
+                             "unit": unit, "mean": mean, "ci_low": lo, "ci_high": hi, "replicates": n,
+                             "diff_mean": dm, "diff_ci_low": dlo, "diff_ci_high": dhi})
     return pd.DataFrame(rows)
 
 
@@ -165,7 +172,7 @@ def _mean_wait(cfg: Config, fte: float, workers: int) -> tuple[float, float, flo
     if any(math.isinf(w) for w in waits):
         return math.inf, math.nan, math.nan
     mean, lo, hi, _, _ = t_interval(waits)
-    return mean, lo, hi
+    return mean, max(lo, 0.0) if math.isfinite(lo) else lo, hi
 
 
 def fte_needed(name: str, cfg: Config, max_wait: float, workers: int = 1, resolution: float = 0.1,

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
+
+import pandas as pd
 
 from ... import __version__
 from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
 from ...model.config import simulation_overrides, to_dict
 from ...studies.compare import load_scenarios, run_comparison
+from ...studies.planning import fte_needed
 from ..report import build_report
+from ..report.planner import decision_frame
 from .common import nonneg_int, positive_int
+
+
+def positive_float(name: str):
+    """An argparse type: a finite number above zero (e.g. --max-wait 12, --budget 150000)."""
+
+    def conv(text: str) -> float:
+        try:
+            v = float(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not math.isfinite(v) or v <= 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a number above 0, got {text!r}")
+        return v
+
+    return conv
 
 
 def add_parser(sub) -> None:
@@ -33,6 +53,10 @@ def add_parser(sub) -> None:
     c.add_argument("--replicates", type=positive_int("replicates"),
                    help="replicates of every scenario (simulation.replicates); 2 or more for intervals")
     c.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
+    c.add_argument("--max-wait", type=positive_float("max-wait"), metavar="WEEKS",
+                   help="the longest acceptable mean wait for a link worker: gives each scenario a verdict and "
+                        "searches for the link-worker FTE that keeps the wait within it (default verdict: 12 weeks, "
+                        "no search)")
     c.add_argument("--out", type=Path, required=True, help="results folder")
     c.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
@@ -59,6 +83,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     try:
         comp = run_comparison(scenarios, args.workers, (lambda _r: bar.update(1)) if bar is not None else None)
         comp.overrides, comp.overlays = [*args.overrides, *extra], [str(o) for o in args.overlay]
+        if args.max_wait is not None:
+            comp.max_wait, comp.max_wait_given = float(args.max_wait), True
+            for sc in scenarios:
+                if sc.cfg.link_workers.fte > 0:
+                    say(f"searching the link-worker FTE that keeps '{sc.name}' waits within {args.max_wait:g} weeks")
+                    comp.fte_search.append(fte_needed(sc.name, sc.cfg, float(args.max_wait), args.workers))
     finally:
         if bar is not None:
             bar.close()
@@ -76,11 +106,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "seed": sim.seed, "replicates": sim.replicates,
         "service_cost_columns": comp.service_cost_columns, "grants_recorded": comp.grants_recorded,
         "plots": sorted(report.plots),
+        "max_wait_weeks": comp.max_wait, "max_wait_given": comp.max_wait_given,
     }
 
     def write(tmp: Path) -> None:
         write_csv(comp.table, tmp / "comparison.csv")
         write_csv(comp.values, tmp / "replicates.csv")
+        write_csv(decision_frame(comp), tmp / "decision.csv")
+        write_csv(comp.equity, tmp / "equity.csv")
+        write_csv(comp.horizons, tmp / "horizons.csv")
+        if comp.fte_search:
+            write_csv(pd.DataFrame([{k: v for k, v in vars(f).items() if k != "evaluations"}
+                                    | {"evaluations": "; ".join(f"{x:g}:{w:.3f}" for x, w in f.evaluations)}
+                                    for f in comp.fte_search]), tmp / "fte_needed.csv")
         write_parquet(comp.timeseries, tmp / "timeseries.parquet")
         (tmp / "report.html").write_text(report.html, encoding="utf-8")
         for name, png in report.plots.items():
@@ -90,6 +128,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     atomic_output(args.out, write)
     if not args.quiet:
         print(report.text_summary)
-        print(f"results in {args.out}/: report.html, comparison.csv, replicates.csv, timeseries.parquet, "
+        print(f"results in {args.out}/: report.html, decision.csv, comparison.csv, replicates.csv, equity.csv, "
+              "horizons.csv, timeseries.parquet, "
               f"run.json and {len(report.plots)} PNG plots")
     return 0

@@ -60,7 +60,7 @@ def _outcome_table(comp: Comparison, outcomes: list[Outcome], caption: str) -> s
             if i:
                 cells.append(_cell(o.kind, r.diff_mean, r.diff_ci_low, r.diff_ci_high, diff=True, cls="diff"))
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><caption>{esc(caption)}</caption><thead><tr>{''.join(head)}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (f'<div class="scroll"><table><caption>{esc(caption)}</caption><thead><tr>{"".join(head)}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 

@@ -140,11 +140,11 @@ def _method(comp: Comparison) -> str:
     costs = comp.cfg.costs
     lw = comp.cfg.link_workers
     return f"""
-<table><caption>Scenarios</caption><thead><tr><th scope="col">Scenario</th>
+<div class="scroll"><table><caption>Scenarios</caption><thead><tr><th scope="col">Scenario</th>
 <th scope="col" style="text-align:left">File</th>
 <th scope="col" style="text-align:left">Parameters that differ from the baseline (baseline &rarr; scenario)</th>
 </tr></thead>
-<tbody>{''.join(rows)}</tbody></table>
+<tbody>{''.join(rows)}</tbody></table></div>
 {shared}
 {adj}
 <p>Place: {sim.weeks} recorded weeks ({sim.weeks / 52:.1f} years) after a burn-in of {sim.burn_in_weeks} weeks,
