@@ -18,6 +18,8 @@ from .app import cmd_app
 from .common import EXIT_USAGE, Parser, nonneg_int, positive_int
 from .compare import add_parser as add_compare_parser
 from .compare import cmd_compare
+from .optimise import add_parser as add_optimise_parser
+from .optimise import cmd_optimise
 from .run import cmd_params, cmd_run, cmd_validate
 from .studies import cmd_calibrate, cmd_evaluate, cmd_targets
 from .sweep import add_parsers as add_sweep_parsers
@@ -70,6 +72,7 @@ def build_parser() -> Parser:
                     help="narrow the priors to the 5-95%% range of a previous round's posterior.csv")
     ca.add_argument("--out", type=Path, required=True, help="folder for samples.csv and posterior.csv")
     add_compare_parser(sub)
+    add_optimise_parser(sub)
 
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
     scenario_args(v)
@@ -85,7 +88,8 @@ def build_parser() -> Parser:
 
 
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
-            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "app": cmd_app,
+            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "optimise": cmd_optimise,
+            "app": cmd_app,
             "sweep": cmd_sweep, "sensitivity": cmd_sensitivity}
 
 

@@ -170,7 +170,8 @@ else 'the default; set yours with <code>--max-wait WEEKS</code>'}).</p>
 </section>
 <section id="value">
 <h2>Value for money</h2>
-{_outcome_table(comp, achieved + value, "What each scenario achieves a year compared with the baseline, and what it costs per outcome")}
+{_outcome_table(comp, achieved + value, "What each scenario achieves a year compared with the baseline, and what it "
+                                        "costs per outcome")}
 {values_note(comp)}
 <h3>Costs</h3>
 {_outcome_table(comp, cost_rows, "Costs per year (£), cost per client supported, and the comparison with the baseline")}
