@@ -321,7 +321,7 @@ def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     for name in names:
         mine = values[values.scenario == name].set_index("replicate").sort_index()
         for o in OUTCOMES:
-            if o.key not in mine and o.key not in RATIO_OF_MEANS:
+            if o.key not in mine and not (o.key in RATIO_OF_MEANS and set(RATIO_OF_MEANS[o.key]) <= set(mine)):
                 continue
             if o.key in RATIO_OF_MEANS:
                 num, den = (float(mine[k].mean()) for k in RATIO_OF_MEANS[o.key])

@@ -135,7 +135,8 @@ def horizon_table(timeseries: pd.DataFrame, names: list[str], population: int) -
                 rows.append({"scenario": name, "year": year, "outcome": key, "label": label, "unit": unit,
                              "mean": mean, "ci_low": lo, "ci_high": hi, "replicates": n,
                              "diff_mean": dm, "diff_ci_low": dlo, "diff_ci_high": dhi})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["scenario", "year", "outcome", "label", "unit", "mean", "ci_low", "ci_high",
+                                       "replicates", "diff_mean", "diff_ci_low", "diff_ci_high"])
 
 
 # ----------------------------------------------------------------------------- FTE search

@@ -155,7 +155,8 @@ def equity_tables(comp: Comparison) -> str:
 def horizon_tables(comp: Comparison) -> str:
     h = comp.horizons
     if h is None or h.empty:
-        return ""
+        return (f'<p class="note">The run records {comp.cfg.simulation.weeks} weeks, less than a whole year, so no '
+                "year is shown. Use <code>--weeks 260</code> for five years.</p>")
     names = [s.name for s in comp.scenarios]
     years = sorted(h.year.unique())
     head = ['<th scope="col">Outcome<span class="unit">unit</span></th>']
