@@ -251,7 +251,7 @@ def test_decision_table_is_ranked_and_consistent(compared):
     value = load_config(None).costs.loneliness_value_gbp_per_person_year
     assert np.allclose(sc.net_social_value, sc.lonely_py_avoided * value + sc.savings - sc.extra_spend)
     base = reps[reps.scenario == "no-service"].set_index("replicate")
-    for name, part in sc.groupby("scenario"):
+    for _name, part in sc.groupby("scenario"):
         part = part.set_index("replicate")
         assert np.allclose(part.lonely_py_avoided, (base.lonely_share - part.lonely_share) * 2000)
         assert np.allclose(part.spend, part.cost_link_workers + part.cost_development + part.cost_connectors

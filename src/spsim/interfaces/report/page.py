@@ -17,6 +17,7 @@ from .planner import (
     horizon_tables,
     values_note,
     wait_verdict,
+    weeks,
 )
 from .plots import make_plots
 from .tables import _outcome_table
@@ -52,6 +53,7 @@ code { font-size: .88em; overflow-wrap: anywhere; }
 .broken { border: 2px dashed #000; padding: .5rem; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: .6rem 0 .4rem; }
 .scroll table { margin: 0; }
+.scroll caption { position: sticky; left: 0; max-width: calc(100vw - 24px); }
 table.decision td, table.decision th { white-space: nowrap; }
 nav.toc { font-size: .92rem; }
 nav.toc a { margin-right: .8rem; white-space: nowrap; }
@@ -157,7 +159,7 @@ same residents and the same luck, so the differences come from the policy alone.
 service spend. Probability of benefit is the chance, given the spread of the {sim.replicates} paired replicates, that
 the model's mean number of lonely person-years is lower than the baseline's: it covers replicate noise only, not
 uncertainty about the model's parameters, until a calibrated posterior is used. The wait verdict compares the mean wait
-and its interval with {comp.max_wait:g} weeks ({'your threshold, <code>--max-wait</code>' if comp.max_wait_given
+and its interval with {weeks(comp.max_wait)} ({'your threshold, <code>--max-wait</code>' if comp.max_wait_given
 else 'the default; set yours with <code>--max-wait WEEKS</code>'}).</p>
 {glance}
 </section>

@@ -32,6 +32,11 @@ def _value_cell(comp: Comparison, name: str, key: str) -> str:
     return f"<td>{esc(v)}" + (f'<span class="ci">{esc(ci)}</span>' if ci else "") + "</td>"
 
 
+def weeks(x: float) -> str:
+    """'1 week', '12 weeks', '2.5 weeks'."""
+    return f"{x:g} week" + ("" if x == 1 else "s")
+
+
 def wait_verdict(comp: Comparison, name: str) -> tuple[str, str]:
     """(short verdict, reason) of a scenario's mean wait against the planner's threshold."""
     r = _row(comp, name, "lw_wait_weeks")
@@ -41,10 +46,10 @@ def wait_verdict(comp: Comparison, name: str) -> tuple[str, str]:
     hi = r.ci_high if math.isfinite(r.ci_high) else r["mean"]
     lo = r.ci_low if math.isfinite(r.ci_low) else r["mean"]
     if hi <= limit:
-        return "within", f"mean wait {r['mean']:.1f} weeks, at most {limit:g}"
+        return "within", f"mean wait {r['mean']:.1f} weeks, at most {weeks(limit)}"
     if lo > limit:
-        return "over", f"mean wait {r['mean']:.1f} weeks, over {limit:g}"
-    return "unclear", f"mean wait {r['mean']:.1f} weeks; its interval straddles {limit:g}"
+        return "over", f"mean wait {r['mean']:.1f} weeks, over {weeks(limit)}"
+    return "unclear", f"mean wait {r['mean']:.1f} weeks; its interval straddles {weeks(limit)}"
 
 
 def ranked(comp: Comparison) -> list[str]:
@@ -59,7 +64,7 @@ def decision_table(comp: Comparison) -> str:
     base = comp.scenarios[0].name
     head = ['<th scope="col">Rank</th>', '<th scope="col">Scenario</th>']
     head += [f'<th scope="col">{esc(h)}<span class="unit">{esc(u)}</span></th>' for _, h, u in DECISION]
-    head += [f'<th scope="col">Wait verdict<span class="unit">against {comp.max_wait:g} weeks</span></th>',
+    head += [f'<th scope="col">Wait verdict<span class="unit">against {weeks(comp.max_wait)}</span></th>',
              '<th scope="col">Probability of benefit<span class="unit">fewer lonely person-years; '
              "replicate noise only</span></th>"]
     body = []
@@ -94,7 +99,7 @@ def fte_table(comp: Comparison) -> str:
                     f"<td>{found[0]}</td><td>{found[1]}</td>"
                     f'<td style="white-space:normal;text-align:left">{esc(tried)}</td></tr>')
     return (f'<div class="scroll"><table><caption>Link-worker FTE needed to keep the mean wait within '
-            f"{comp.max_wait:g} weeks (same residents and luck at every FTE)</caption><thead><tr>"
+            f"{weeks(comp.max_wait)} (same residents and luck at every FTE)</caption><thead><tr>"
             '<th scope="col">Scenario</th><th scope="col">FTE now</th><th scope="col">FTE needed</th>'
             '<th scope="col">Mean wait there<span class="unit">weeks (95% interval)</span></th>'
             '<th scope="col" style="text-align:left">FTE tried: mean wait (weeks)</th></tr></thead>'
