@@ -39,6 +39,9 @@ import pandas as pd
 from ..errors import ConfigError, UsageError
 from ..model.config import load_config, to_dict
 from ..model.params import Config
+from .intervals import probability_of_benefit, t_interval, t_quantile  # noqa: F401  (re-exported)
+from .planning import equity_table, horizon_table
+from .record import run_planner_replicate
 
 WEEKS_PER_YEAR = 52.0
 #: keys every scenario must share for common random numbers; taken from the baseline
@@ -181,30 +184,6 @@ class Comparison:
         return self.baseline.cfg
 
 
-# ----------------------------------------------------------------------------- statistics
-def t_quantile(df: int) -> float:
-    """t(0.975, df): the multiplier for a two-sided 95% interval."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, df))
-
-
-def t_interval(x) -> tuple[float, float, float, float, int]:
-    """(mean, low, high, sd, n) of the finite values of ``x``; the interval is
-    ``mean +/- t(0.975, n-1) * sd / sqrt(n)`` and is NaN with fewer than two values."""
-    a = np.asarray(x, dtype=float)
-    a = a[np.isfinite(a)]
-    n = int(a.size)
-    if n == 0:
-        return (math.nan, math.nan, math.nan, math.nan, 0)
-    mean = float(a.mean())
-    if n == 1:
-        return (mean, math.nan, math.nan, math.nan, 1)
-    sd = float(a.std(ddof=1))
-    half = t_quantile(n - 1) * sd / math.sqrt(n)
-    return (mean, mean - half, mean + half, sd, n)
-
-
 # ----------------------------------------------------------------------------- outcomes
 def service_cost_columns(ts: pd.DataFrame) -> list[str]:
     """Cost columns that are service spend: every cost_*_gbp column except GP and A&E activity."""
@@ -293,23 +272,6 @@ def add_vs_baseline(values: pd.DataFrame, baseline: str, population: int | None 
             out["loneliness_value"] = lonely * costs.loneliness_value_gbp_per_person_year
             out["net_social_value"] = out["loneliness_value"] + savings - extra
     return out.drop(columns=[c for c in out.columns if c.startswith("_")])
-
-
-def probability_of_benefit(d, better: int) -> float:
-    """Probability that the model's mean paired difference is on the better side of zero, from the
-    replicates' t distribution: ``T(R-1).cdf(better * mean / se)``. It reflects replicate noise only
-    (not parameter uncertainty) until a posterior over the parameters is used. NaN with fewer than
-    two replicates; 1 or 0 when every replicate gives the same non-zero difference."""
-    from scipy.stats import t
-
-    a = np.asarray(d, dtype=float)
-    a = a[np.isfinite(a)]
-    if a.size < 2 or better == 0:
-        return math.nan
-    m, sd = float(a.mean()), float(a.std(ddof=1))
-    if sd == 0:
-        return 0.5 if m == 0 else float((better * m) > 0)
-    return float(t.cdf(better * m / (sd / math.sqrt(a.size)), a.size - 1))
 
 
 def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -433,8 +395,6 @@ def differing_parameters(base: Config, other: Config) -> list[tuple[str, Any, An
 def run_comparison(scenarios: list[Scenario], workers: int = 1, done=None) -> Comparison:
     """Run every replicate of every scenario (with the planner's per-resident record) and build
     the comparison, its equity breakdown and its horizons."""
-    from .planning import equity_table, horizon_table
-    from .record import run_planner_replicate
     from .runner import map_ordered
 
     reps = scenarios[0].cfg.simulation.replicates

@@ -33,7 +33,8 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..model.params import Config
-from .compare import WEEKS_PER_YEAR, t_interval
+from ..model.population import WEEKS_PER_YEAR
+from .intervals import t_interval
 
 #: lever -> (config section, field, step); the search ranges follow from the budget
 LEVERS: dict[str, tuple[str, str, float]] = {

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..model.params import Config
-from .compare import WEEKS_PER_YEAR, t_interval
+from ..model.population import WEEKS_PER_YEAR
+from .intervals import t_interval
 from .record import DIMENSIONS  # noqa: F401  (re-exported for the report)
 
 #: outcome years shown as horizons (a year is shown only if the run records it)
