@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from spsim.interfaces.cli import main
 from spsim.model.config import load_config
-from spsim.studies.optimise import LEVERS, pareto_mask, planned_cost, unit_costs, upper_bounds
+from spsim.studies.optimise import LEVERS, pareto_mask, planned_cost, repair, unit_costs, upper_bounds
 
 TINY = ["population.size=1500", "simulation.burn_in_weeks=10", "groups.count=6"]
 
@@ -26,6 +26,18 @@ def test_pareto_mask_keeps_exactly_the_undominated(points):
     for i in range(len(pts)):
         assert keep[i] == (not any(dominated(i, j) for j in range(len(pts))))
     assert keep.any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0, 10), st.floats(0, 10), st.floats(0, 3e5), st.integers(0, 30), st.floats(1e4, 3e5))
+def test_repair_fits_the_budget_and_keeps_mixes_that_fit(lw, dev, grants, conn, budget):
+    cfg = load_config(None, TINY)
+    mix = {"link_worker_fte": lw, "development_fte": dev, "grants_gbp": grants, "connectors": float(conn)}
+    fixed = repair(cfg, mix, budget)
+    assert planned_cost(cfg, fixed) <= budget + 1e-6
+    assert all(0 <= fixed[k] <= mix[k] + 1e-9 for k in LEVERS)
+    if planned_cost(cfg, mix) <= budget:
+        assert fixed == mix
 
 
 def test_costs_and_bounds_follow_the_unit_costs():
@@ -60,6 +72,7 @@ def test_search_writes_a_front_within_budget(optimised):
         others = [j for j in LEVERS if j != k]
         assert ((trials[k] > 0) & (trials[others] == 0).all(axis=1)).any(), k
     assert (trials.within_budget == (trials.planned_cost_gbp <= 90_000 + 1e-6)).all()
+    assert trials.within_budget.all()  # mixes over budget are scaled down before they are run
     assert len(front) >= 1 and front.within_budget.all()
     # no mix on the front is beaten on all three objectives by any feasible mix tried
     feas = trials[trials.within_budget]

@@ -298,6 +298,8 @@ def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
             mean, lo, hi, sd, n = t_interval(mine[o.key])
             if o.nonnegative and math.isfinite(lo):
                 lo = max(lo, 0.0)
+            if o.nonnegative and o.kind == "share" and math.isfinite(hi):
+                hi = min(hi, 1.0)  # a share of residents or places cannot exceed 100%
             row = {
                 "scenario": name, "is_baseline": name == baseline, "section": o.section, "outcome": o.key,
                 "label": o.label, "unit": _csv_unit(o), "mean": mean, "ci_low": lo, "ci_high": hi, "sd": sd,

@@ -2,9 +2,9 @@
 
 Which mix of link-worker FTE, community-development FTE, grants to community groups and community
 connectors gives most for a yearly budget? A multi-objective search with optuna's NSGA-II sampler
-(Deb et al. 2002) over the four levers, with the budget as a constraint (a trial whose planned cost
-exceeds the budget is infeasible, and NSGA-II's constrained domination ranks it below every
-feasible trial). Three objectives: planned cost (minimise), lonely person-years avoided a year and
+(Deb et al. 2002) over the four levers, with the budget as a constraint: a sampled mix over budget
+is scaled down in proportion until it fits (a repair, so no run is spent on a mix the budget cannot
+buy), and the constraint is also given to NSGA-II's constrained domination. Three objectives: planned cost (minimise), lonely person-years avoided a year and
 GP consultations avoided a year (maximise), both paired with the place without any of the four
 levers on the same residents and luck (common random numbers: every trial runs replicates
 ``0..R-1`` of the same seed). The result is the Pareto front: the mixes no other tried mix beats on
@@ -73,6 +73,17 @@ def upper_bounds(cfg: Config, budget: float) -> dict[str, float]:
             hi = min(hi, 0.02 * cfg.population.size)
         out[k] = math.floor(hi / step + 1e-9) * step
     return out
+
+
+def repair(cfg: Config, mix: dict[str, float], budget: float) -> dict[str, float]:
+    """A mix over budget scaled down in proportion until it fits (each lever rounded down to its
+    step). NSGA-II keeps breeding from the sampled values (Baldwinian repair); the mix evaluated and
+    reported is the repaired one, so no simulation is spent on a mix the budget cannot buy."""
+    cost = planned_cost(cfg, mix)
+    if cost <= budget:
+        return mix
+    k = budget / cost
+    return {key: math.floor(v * k / LEVERS[key][2] + 1e-9) * LEVERS[key][2] for key, v in mix.items()}
 
 
 def with_mix(cfg: Config, mix: dict[str, float]) -> Config:
@@ -191,6 +202,7 @@ def optimise(cfg: Config, budget: float, trials: int = 24, population_size: int 
                     mix[k] = float(t.suggest_int(k, 0, int(hi[k])))
                 else:
                     mix[k] = float(t.suggest_float(k, 0.0, hi[k], step=step))
+            mix = repair(cfg, mix, budget)
             cost = planned_cost(cfg, mix)
             t.set_user_attr("cost", cost)
             t.set_constraint("over_budget_gbp", cost - budget)  # feasible when <= 0

@@ -23,7 +23,8 @@ def _front_plot(opt: Optimisation) -> Plot:
     with _rc():
         fig, axes = _figure(ncols=2)
         for ax, (key, ptitle, unit) in zip(axes, panels, strict=True):
-            ax.scatter(rest.planned_cost_gbp / 1000, rest[key], marker="x", color="0.55", label="other mixes tried")
+            ax.scatter(rest.planned_cost_gbp / 1000, rest[key], marker="x", color="0.55",
+                       label="other mixes tried (within budget)")
             err = [front[key] - front[f"{key}_ci_low"], front[f"{key}_ci_high"] - front[key]]
             ax.errorbar(front.planned_cost_gbp / 1000, front[key], yerr=err, fmt="o", color="#0072B2",
                         markerfacecolor="white", capsize=4, label="Pareto front (95% interval)")
