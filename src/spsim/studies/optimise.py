@@ -4,8 +4,9 @@ Which mix of link-worker FTE, community-development FTE, grants to community gro
 connectors gives most for a yearly budget? A multi-objective search with optuna's NSGA-II sampler
 (Deb et al. 2002) over the four levers, with the budget as a constraint: a sampled mix over budget
 is scaled down in proportion until it fits (a repair, so no run is spent on a mix the budget cannot
-buy), and the constraint is also given to NSGA-II's constrained domination. Three objectives: planned cost (minimise), lonely person-years avoided a year and
-GP consultations avoided a year (maximise), both paired with the place without any of the four
+buy), and the constraint is also given to NSGA-II's constrained domination. Three objectives:
+planned cost (minimise), lonely person-years avoided a year and GP consultations avoided a year
+(maximise), both paired with the place without any of the four
 levers on the same residents and luck (common random numbers: every trial runs replicates
 ``0..R-1`` of the same seed). The result is the Pareto front: the mixes no other tried mix beats on
 all three objectives at once, each with 95% intervals over the paired replicates.
