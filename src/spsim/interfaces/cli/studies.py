@@ -75,6 +75,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     cfg = load(args, [f"simulation.replicates={args.replicates}"])
     check_output_dir(args.out)
+    if args.method == "history-matching":
+        return _history_matching(args, cfg)
     priors = PRIORS
     if args.from_posterior is not None:
         src = str(args.from_posterior)
@@ -94,4 +96,32 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     atomic_output(args.out, write)
     print(f"accepted {int(samples.accepted.sum())} of {len(samples)} samples (every target inside its band)")
     print(post.to_string(index=False))
+    return 0
+
+
+def _history_matching(args: argparse.Namespace, cfg) -> int:
+    from ...studies.calibration import history_match_targets
+
+    if args.points < 2:
+        raise ConfigError("--points", None, "history matching needs at least 2 design points per wave")
+    res = history_match_targets(cfg, waves=args.waves, points=args.points, replicates=args.replicates,
+                                seed=args.seed, workers=args.workers)
+    table, accepted = res.table(), res.accepted()
+    waves = [{"wave": w.number, "nroy_fraction": w.nroy_fraction, "points": len(w.design)} for w in res.waves]
+
+    def write(tmp: Path) -> None:
+        write_csv(table, tmp / "waves.csv")
+        write_csv(accepted, tmp / "accepted.csv")
+        write_json({"spsim_version": __version__, "method": "history matching", "seed": args.seed,
+                    "waves": waves, "replicates_per_point": args.replicates,
+                    "config": to_dict(cfg)}, tmp / "run.json")
+
+    atomic_output(args.out, write)
+    for w in waves:
+        print(f"wave {w['wave']}: {w['points']} points from the {w['nroy_fraction']:.1%} of the box not ruled out")
+    if res.exhausted:
+        print(f"wave {len(waves) + 1}: nothing left: the evidence rules out the whole prior box "
+              "(check the scenario's size and the priors)")
+    print(f"{len(accepted)} parameter sets of the last wave lie inside every evidence band; "
+          f"results in {args.out}/: waves.csv, accepted.csv, run.json")
     return 0
