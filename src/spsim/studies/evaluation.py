@@ -21,8 +21,9 @@ lonely or not at the index week (baseline) and 52 weeks later (follow-up). For e
   the service: regression to the mean plus any trend. ``pre_post`` = ``true_effect`` +
   ``counterfactual_change`` up to the (tiny) effect of the service on the year before.
 
-Intervals are 95% normal intervals over residents pooled across replicates (residents share a
-network, so they are somewhat optimistic; more replicates narrow them honestly).
+Intervals are Student-t 95% intervals (:mod:`spsim.studies.stats`, the same method as every other
+mean) over residents pooled across replicates (residents share a network, so they are somewhat
+optimistic; more replicates narrow them honestly).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pandas as pd
 
 from ..model.analyzers import ResidentHistory
 from ..model.params import Config
+from .stats import t_interval
 
 YEAR = 52
 #: outcome -> (label, weeks in each measurement window)
@@ -134,13 +136,9 @@ def evaluate_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
 
 
 def _ci(x: np.ndarray) -> tuple[float, float, float, int]:
-    x = np.asarray(x, float)
-    n = x.size
-    if n == 0:
-        return (float("nan"),) * 3 + (0,)
-    m = float(x.mean())
-    se = float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    return m, m - 1.96 * se, m + 1.96 * se, n
+    """Mean and Student-t 95% interval over the residents (:func:`spsim.studies.stats.t_interval`)."""
+    m, lo, hi, _, n = t_interval(x)
+    return m, lo, hi, n
 
 
 def estimates(per_resident: pd.DataFrame) -> pd.DataFrame:
