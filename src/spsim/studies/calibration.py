@@ -73,21 +73,19 @@ def _replicate_measures(cfg: Config, replicate: int) -> dict[str, float]:
 
 def check_targets(cfg: Config, workers: int = 1) -> pd.DataFrame:
     """Run ``cfg.simulation.replicates`` replicates; one row per target with mean, 95% interval
-    over replicates (t-based), the band and whether the mean lies inside it."""
-    from scipy import stats
-
+    over replicates (Student-t, :func:`spsim.studies.stats.t_interval`), the band and whether the
+    mean lies inside it."""
     from .runner import map_ordered
+    from .stats import t_interval
 
     reps = cfg.simulation.replicates
     rows = map_ordered(_replicate_measures, [(cfg, r) for r in range(reps)], workers)
     values = pd.DataFrame(rows)
     out = []
     for t in TARGETS:
-        x = values[t.key].to_numpy(float)
-        m = float(np.mean(x))
-        half = float(stats.t.ppf(0.975, reps - 1) * np.std(x, ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan")
+        m, lo, hi, _, _ = t_interval(values[t.key].to_numpy(float), nonnegative=True)  # shares, rates
         out.append({"target": t.key, "label": t.label, "low": t.low, "high": t.high, "mean": m,
-                    "ci_low": m - half, "ci_high": m + half, "inside": bool(t.low <= m <= t.high),
+                    "ci_low": lo, "ci_high": hi, "inside": bool(t.low <= m <= t.high),
                     "replicates": reps, "source": t.source})
     return pd.DataFrame(out)
 
