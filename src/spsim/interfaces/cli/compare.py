@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ... import __version__
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
 from ...model.config import simulation_overrides, to_dict
 from ...studies.compare import load_scenarios, run_comparison
 from ..report import build_report
@@ -35,12 +35,13 @@ def add_parser(sub) -> None:
     c.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
     c.add_argument("--out", type=Path, required=True, help="results folder")
     c.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    c.add_argument("--replace", action="store_true", help="replace --out even if it holds something else")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     extra = simulation_overrides(args.seed, args.weeks, args.replicates)
     scenarios = load_scenarios(args.configs, args.baseline, [*args.overrides, *extra], args.overlay)
-    check_output_dir(args.out)
+    claim_output(args.out, "compare", replace=getattr(args, "replace", False))
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
     for sc in scenarios[1:]:
         for key, have, used in sc.adjusted:
@@ -87,7 +88,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             (tmp / name).write_bytes(png)
         write_json(info, tmp / "run.json")
 
-    atomic_output(args.out, write)
+    atomic_output(args.out, write, kind="compare")
     if not args.quiet:
         print(report.text_summary)
         print(f"results in {args.out}/: report.html, comparison.csv, replicates.csv, timeseries.parquet, "

@@ -44,6 +44,7 @@ def build_parser() -> Parser:
     r.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
     r.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    r.add_argument("--replace", action="store_true", help="replace --out even if it holds something else")
 
     e = sub.add_parser("evaluate", help="true effect of the service vs pre-post and matched-control estimates")
     scenario_args(e)
@@ -52,6 +53,7 @@ def build_parser() -> Parser:
     e.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
     e.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-evaluation)")
     e.add_argument("--quiet", action="store_true", help="no summary")
+    e.add_argument("--replace", action="store_true", help="replace --out even if it holds something else")
 
     tg = sub.add_parser("targets", help="simulated vs evidence targets (mean and 95%% interval over replicates)")
     scenario_args(tg)

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 from ... import __version__
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+from ...io import atomic_output, claim_output, default_out, write_csv, write_json, write_parquet
 from ...model.config import simulation_overrides, to_dict
 from ...model.outcomes import COLUMNS
 from ...model.params import parameter_table
+from ...studies.limits import check_memory
 from .common import dump_toml, load
 
 
@@ -70,8 +71,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ...studies.runner import run
 
     cfg = load(args, simulation_overrides(args.seed, args.weeks, args.replicates))
-    out = args.out or Path("results") / cfg.simulation.name
-    check_output_dir(out)
+    out = args.out or default_out(cfg.simulation.name)
+    claim_output(out, "run", replace=getattr(args, "replace", False))
+    check_memory(cfg.population.size, min(args.workers, cfg.simulation.replicates))
 
     sim = cfg.simulation
     total_weeks = (sim.burn_in_weeks + sim.weeks) * sim.replicates
@@ -120,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_csv(summary, tmp / "summary.csv")
         write_json(info, tmp / "run.json")
 
-    atomic_output(out, write)
+    atomic_output(out, write, kind="run")
     if not args.quiet:
         print(f"spsim {__version__}: {sim.name}, {cfg.population.size:,} residents, {sim.weeks} weeks "
               f"(+{sim.burn_in_weeks} burn-in), {sim.replicates} replicate(s), seed {sim.seed}, "
