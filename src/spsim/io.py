@@ -331,9 +331,7 @@ def atomic_output(out: Path, write: Callable[[Path], None], kind: str | None = N
     without, each file is replaced with ``os.replace`` and other files in ``out`` are left alone.
     """
     out = Path(out)
-    own = _key(out) not in _CLAIMS
     claim = claim_output(out, kind, replace)
-    ok = False
     tmp = None
     try:
         tmp = _mktmp(out)
@@ -357,11 +355,10 @@ def atomic_output(out: Path, write: Callable[[Path], None], kind: str | None = N
             for name in names:
                 os.replace(tmp / name, out / name)
             tmp.rmdir()
-        ok = claim.done = True
+        claim.done = True
         return [out / n for n in names]
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-        if own or ok:
-            release(claim)
+        release(claim)  # done, or failed: either way this writer is finished with the folder
 

@@ -34,7 +34,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import UsageError
 
-#: seconds ``--scheduler`` waits for the cluster to have at least one worker
+#: seconds ``--scheduler`` waits for the cluster to have at least one worker (env SPSIM_WAIT_FOR_WORKERS)
 WAIT_FOR_WORKERS = 60.0
 #: how often a worker process checks that the process that started it is still there
 WATCH_SECONDS = 0.5
@@ -200,16 +200,24 @@ class Pool:
             from distributed import Client
         except ImportError:
             raise UsageError("--scheduler needs dask.distributed: pip install 'spsim[cluster]'") from None
+        import logging
+
+        # distributed logs each failed reconnection with a traceback; spsim says what happened in one line
+        for name in ["distributed", *[n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]]:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             self.client = Client(address, timeout="20s")
         except (OSError, TimeoutError, ValueError) as e:
             raise UsageError(f"--scheduler {address}: cannot connect to a Dask scheduler ({' '.join(str(e).split())})"
                              ) from None
+        wait_s = WAIT_FOR_WORKERS
+        with contextlib.suppress(ValueError):
+            wait_s = float(os.environ.get("SPSIM_WAIT_FOR_WORKERS", WAIT_FOR_WORKERS))
         try:
-            self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+            self.client.wait_for_workers(1, timeout=wait_s)
         except (TimeoutError, OSError):
             self.client.close()
-            raise UsageError(f"--scheduler {address}: the cluster has no workers (waited {WAIT_FOR_WORKERS:g} s); "
+            raise UsageError(f"--scheduler {address}: the cluster has no workers (waited {wait_s:g} s); "
                              f"start some with 'dask worker {address}'") from None
         threads = sum(self.client.nthreads().values())
         return self.client.get_executor(pure=False), max(threads, 1), f"Dask scheduler {address} ({threads} threads)"

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from ..io import atomic_output, write_csv, write_json, write_parquet
-from .executors import InlineExecutor, Pool, drive, execute
+from .executors import InlineExecutor, Pool, SchedulerLost, WorkersFailed, drive, execute
 from .experiment import Experiment, Run
 from .limits import check_memory
 from .sweepdir import (
@@ -115,25 +115,36 @@ def run_sweep(
     if scheduler is None:
         check_memory(largest_town(exp), min(workers, exp.n_distinct))
     t0 = time.perf_counter()
-    done = done_ids(out)
-    if exp.n_distinct > len(done):
-        pool = Pool(workers, scheduler)  # before the folder is touched: a failed start leaves nothing
-    else:
-        pool = None
+    pools: list[Pool] = []
+
+    def start() -> Pool:  # called before the folder is first touched: a failed start leaves nothing behind
+        if not pools:
+            pools.append(Pool(workers, scheduler))
+        return pools[0]
+
+    fresh = not out.exists() or not any(out.iterdir())
+    if fresh and exp.n_distinct:
+        start()
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / RUNS).mkdir(exist_ok=True)
         with locked(out):
-            return _sweep_locked(exp, out, pool, progress, analyse, t0)
+            return _sweep_locked(exp, out, start, progress, analyse, t0)
     finally:
-        if pool is not None:
+        for pool in pools:
             pool.close(cancel=True)
 
 
-def _sweep_locked(exp: Experiment, out: Path, pool: Pool | None, progress: bool, analyse: bool,
-                  t0: float) -> SweepResult:
+def _sweep_locked(exp: Experiment, out: Path, start, progress: bool, analyse: bool, t0: float) -> SweepResult:
     clean_partial(out)
     discarded = verify_runs(exp, out)
+    done = done_ids(out)
+    distinct: dict[str, Run] = {}
+    for r in exp.iter_runs():
+        if r.run_id not in done:
+            distinct.setdefault(r.run_id, r)
+    todo = list(distinct.values())
+    pool = start() if todo else None
     design = design_frame(exp)
     info = manifest(exp)
     suffix = Path(exp.source).suffix or ".toml"
@@ -145,13 +156,6 @@ def _sweep_locked(exp: Experiment, out: Path, pool: Pool | None, progress: bool,
         write_csv(design, tmp / "design.csv")
 
     atomic_output(out, write_head)
-
-    done = done_ids(out)
-    distinct: dict[str, Run] = {}
-    for r in exp.iter_runs():
-        if r.run_id not in done:
-            distinct.setdefault(r.run_id, r)
-    todo = list(distinct.values())
     result = SweepResult(out=out, runs=exp.n_runs, distinct=exp.n_distinct, already_done=exp.n_distinct - len(todo),
                          ran=0, discarded=discarded)
 
@@ -189,6 +193,8 @@ def _sweep_locked(exp: Experiment, out: Path, pool: Pool | None, progress: bool,
     try:
         if pool is not None and todo:
             drive(pool, execute, payloads(), handle)
+    except (SchedulerLost, WorkersFailed) as e:
+        raise type(e)(f"{e}; finished runs are kept in {out}/{RUNS}; continue with --resume") from None
     except KeyboardInterrupt:
         result.interrupted = True
         if pool is not None:
