@@ -542,3 +542,9 @@ def test_a_lost_dask_scheduler_is_one_line(tmp_path):
 
 def test_output_errors_are_oserrors_for_callers():
     assert issubclass(OutputError, OSError)
+
+
+def test_experiment_files_are_strictly_typed_too(tmp_path, capsys):
+    p = sweep_file(tmp_path, replicates='"2"')
+    assert main(["sweep", str(p), "--dry-run"]) == 2
+    assert "experiment.replicates: Input should be a valid integer (got '2')" in one_error_line(capsys.readouterr().err)

@@ -23,7 +23,7 @@ DEFAULT_OUTCOMES = [
 
 # ----------------------------------------------------------------------------------- schema
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # "2" is not 2 (docs/reliability.md)
 
 
 class ParameterSpec(_Strict):
