@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from spsim.errors import OutputError, UsageError
+from spsim.errors import UsageError
 from spsim.interfaces.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -539,9 +539,6 @@ def test_a_lost_dask_scheduler_is_one_line(tmp_path):
     assert "lost the Dask scheduler" in line and "CancelledError" not in err
     assert n_runs(out) >= 1
 
-
-def test_output_errors_are_oserrors_for_callers():
-    assert issubclass(OutputError, OSError)
 
 
 def test_experiment_files_are_strictly_typed_too(tmp_path, capsys):
