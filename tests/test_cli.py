@@ -28,7 +28,7 @@ SMALL = ["--set", "population.size=1000", "--weeks", "8"]
 TS_COLUMNS = ["scenario", "replicate", "week", "lonely_share", "gp_consultations", "ae_attendances", "referrals",
               "lw_waiting", "lw_active_clients", "lw_wait_weeks_mean", "clients_supported", "group_attendance",
               "groups_active", "volunteers"]
-OUTPUTS = {"timeseries.parquet", "timeseries.csv", "summary.csv", "run.json"}
+OUTPUTS = {"timeseries.parquet", "timeseries.csv", "summary.csv", "run.json", ".spsim.json"}  # .spsim.json: owner
 
 
 def run_subprocess(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
@@ -122,14 +122,18 @@ def test_run_prints_a_summary_unless_quiet(tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_rerun_into_existing_folder_replaces_outputs_and_keeps_other_files(tmp_path, capsys):
+def test_rerun_into_a_folder_with_other_files_is_refused_unless_replace(tmp_path, capsys):
+    """A folder holding files spsim did not write is not written into (docs/reliability.md)."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     (out / "summary.csv").write_text("stale")
-    assert main(["run", *SMALL, "--set", "simulation.burn_in_weeks=2", "--out", str(out), "--quiet"]) == 0
-    assert {p.name for p in out.iterdir()} == OUTPUTS | {"notes.txt"}
-    assert (out / "notes.txt").read_text() == "mine"
+    args = ["run", *SMALL, "--set", "simulation.burn_in_weeks=2", "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine" and (out / "summary.csv").read_text() == "stale"
+    assert main([*args, "--replace"]) == 0
+    assert {p.name for p in out.iterdir()} == OUTPUTS
     assert (out / "summary.csv").read_text() != "stale"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 

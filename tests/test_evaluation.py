@@ -94,7 +94,8 @@ def test_evaluate_cli_writes_outputs_and_rejects_no_service(tmp_path, capsys):
                "--replicates", "1", "--quiet", "--out", str(out)])
     assert rc == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["evaluation.csv", "evaluation.md", "evaluation.png", "evaluation_residents.parquet", "run.json"]
+    assert names == [".spsim.json", "evaluation.csv", "evaluation.md", "evaluation.png", "evaluation_residents.parquet",
+                     "run.json"]
     text = (out / "evaluation.md").read_text()
     assert "true effect" in text and "before-after" in text
 

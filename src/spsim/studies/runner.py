@@ -6,10 +6,8 @@ replicate order, so ``--workers 1`` and ``--workers 4`` write the same bytes.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,14 +105,20 @@ def map_ordered(
             if done is not None:
                 done(res)
         return results
-    ctx = mp.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    from .executors import process_pool, stop_pool
+
+    pool = process_pool(workers)  # its workers die with this process (see executors.watch_parent)
+    try:
         futures = [pool.submit(_call_json, fn, t[0].model_dump_json(), *t[1:]) for t in tasks]
         for fut in futures:
             res = fut.result()
             results.append(res)
             if done is not None:
                 done(res)
+    except BaseException:
+        stop_pool(pool)  # Ctrl-C or a failure: do not wait for the other replicates
+        raise
+    pool.shutdown()
     return results
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ... import __version__
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
 from ...model.config import to_dict
 from ...studies.compare import load_scenarios, run_comparison
 from ..report import build_report
@@ -25,14 +25,14 @@ def add_parser(sub) -> None:
                     "--weeks, --replicates, --set and --overlay apply to every scenario.")
     c.add_argument("configs", nargs="+", metavar="CONFIG", help="scenario files (.toml or .yaml)")
     c.add_argument("--baseline", metavar="CONFIG", help="the scenario to compare against (default: the first CONFIG)")
-    add_run_options(c, out_suffix="-compare")
+    add_run_options(c, out_suffix="-compare", replace=True)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     extra = run_options(args)
     scenarios = load_scenarios(args.configs, args.baseline, args.overrides, args.overlay, options=extra)
     out = out_dir(args, scenarios[0].cfg, "-compare")
-    check_output_dir(out)
+    claim_output(out, "compare", replace=args.replace)
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
     for sc in scenarios[1:]:
         for key, have, used in sc.adjusted:
@@ -79,7 +79,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             (tmp / name).write_bytes(png)
         write_json(info, tmp / "run.json")
 
-    atomic_output(out, write)
+    atomic_output(out, write, kind="compare")
     if not args.quiet:
         print(report.text_summary)
         print(f"results in {out}/: report.html, comparison.csv, replicates.csv, timeseries.parquet, "

@@ -31,11 +31,11 @@ def build_parser() -> Parser:
     # every command that runs the model: CONFIG (or CONFIG...), then the shared options of common.py
     r = sub.add_parser("run", help="run a scenario and write its results")
     r.add_argument("config", nargs="?", help=HELP["config"])
-    add_run_options(r)
+    add_run_options(r, replace=True)
 
     e = sub.add_parser("evaluate", help="true effect of the service vs pre-post and matched-control estimates")
     e.add_argument("config", nargs="?", help=HELP["config"])
-    add_run_options(e, out_suffix="-evaluation")
+    add_run_options(e, out_suffix="-evaluation", replace=True)
 
     tg = sub.add_parser("targets", help="simulated vs evidence targets (mean and 95%% interval over replicates)")
     tg.add_argument("config", nargs="?", help=HELP["config"])

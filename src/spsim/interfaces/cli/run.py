@@ -10,10 +10,11 @@ from pathlib import Path
 
 from ... import __version__
 from ...errors import UsageError
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
 from ...model.config import diff_from_defaults, to_dict
 from ...model.outcomes import COLUMNS
 from ...model.params import Config, parameter_table
+from ...studies.limits import check_memory
 from ...studies.stats import t_interval
 from .common import dump_toml, load, out_dir
 
@@ -92,7 +93,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = load(args)
     out = out_dir(args, cfg)
-    check_output_dir(out)
+    claim_output(out, "run", replace=args.replace)
+    check_memory(cfg.population.size, min(args.workers, cfg.simulation.replicates))
 
     sim = cfg.simulation
     total_weeks = (sim.burn_in_weeks + sim.weeks) * sim.replicates
@@ -141,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_csv(summary, tmp / "summary.csv")
         write_json(info, tmp / "run.json")
 
-    atomic_output(out, write)
+    atomic_output(out, write, kind="run")
     if not args.quiet:
         print(f"spsim {__version__}: {sim.name}, {cfg.population.size:,} residents, {sim.weeks} weeks "
               f"(+{sim.burn_in_weeks} burn-in), {sim.replicates} replicate(s), seed {sim.seed}, "

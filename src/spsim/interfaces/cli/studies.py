@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ... import __version__
 from ...errors import ConfigError
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+from ...io import atomic_output, check_output_dir, claim_output, write_csv, write_json, write_parquet
 from ...model.config import to_dict
 from .common import load, out_dir
 
@@ -28,7 +28,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"spsim evaluate: running {weeks} weeks after burn-in so every referral has a year before and after",
                   file=sys.stderr)
     out = out_dir(args, cfg, "-evaluation")
-    check_output_dir(out)
+    claim_output(out, "evaluate", replace=args.replace)
     per_resident, est = evaluate(cfg, workers=args.workers)
     text = narrative(est, per_resident, cfg)
 
@@ -42,7 +42,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         write_json({"spsim_version": __version__, "config": to_dict(cfg), "seed": cfg.simulation.seed,
                     "cohort": int(len(per_resident))}, tmp / "run.json")
 
-    atomic_output(out, write)
+    atomic_output(out, write, kind="evaluate")
     if not args.quiet:
         print(text)
         print(f"results in {out}/: evaluation.csv, evaluation.md, evaluation.png, evaluation_residents.parquet")
