@@ -67,6 +67,8 @@ def atomic_output(out: Path, write: Callable[[Path], None]) -> list[Path]:
             tmp.rmdir()
         ok = True
         return [out / n for n in names]
+    except OSError as e:  # disk full, permissions, ...: one line for the user, not a traceback
+        raise OutputError(f"{out}: could not write the results: {e.strerror or e}") from e
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
