@@ -330,6 +330,26 @@ def test_long_waits_discourage_gp_referral(app):
     assert rates[0.0] - rates[20.0] > 2 * binomial_tolerance(rates[0.0], cfg.population.size)
 
 
+@pytest.mark.parametrize("app", [False, True])
+def test_residents_in_need_refer_themselves_at_the_self_referral_rate(app):
+    """Nobody saw a GP this week, so only self-referral can refer: at weekly_prob(rate x the
+    app's self-referral multiplier when the app is on)."""
+    n = 10_000
+    cfg = small_config({"population.size": n, "referral.self_referral_per_year": 4.0, "app.enabled": app,
+                        "app.self_referral_multiplier": 2.5})
+    m = make_model(cfg)
+    r = m.residents
+    r.needs = np.uint8(1)
+    m.seen_social = np.zeros(n, bool)
+    step_only(m, Referral)
+    rate = cfg.referral.self_referral_per_year * (cfg.app.self_referral_multiplier if app else 1.0)
+    p = weekly_prob(rate)
+    assert m.tally["referrals"] == m.tally["referrals_self"]
+    assert abs(m.tally["referrals_self"] / n - p) <= binomial_tolerance(p, n)
+    if app:  # the multiplier moves the rate by far more than the tolerance
+        assert p - weekly_prob(cfg.referral.self_referral_per_year) > 3 * binomial_tolerance(p, n)
+
+
 def test_the_waits_referrers_see_follow_the_waits_of_residents_taken_on():
     """recent_wait_weeks (what discourages referrers) is a moving average of the waits of
     residents taken off the waiting list: 0.9 x last + 0.1 x this week's mean wait."""
