@@ -278,13 +278,13 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, capsys, write
         (out / "summary.csv").write_text("previous results\n")
         (out / "timeseries.csv").write_text("previous results\n")
     before = snapshot(tmp_path)
-    try:
-        rc = main(["run", *SMALL, "--set", "simulation.burn_in_weeks=2", "--out", str(out), "--quiet"])
-    except OSError:
-        rc = None
-    assert rc != 0
+    # an uncaught exception fails this test: the user must get one line and exit status 2
+    rc = main(["run", *SMALL, "--set", "simulation.burn_in_weeks=2", "--out", str(out), "--quiet"])
+    assert rc == 2
     assert len(calls) == fail_on, "the patched writer was not reached"
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    assert err.startswith("spsim: error:") and "No space left on device" in err and err.count("\n") == 1, err
+    assert "Traceback" not in err
     assert snapshot(tmp_path) == before  # not created, not partly updated, no temp folder, no parents
 
 

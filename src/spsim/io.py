@@ -357,6 +357,8 @@ def atomic_output(out: Path, write: Callable[[Path], None], kind: str | None = N
             tmp.rmdir()
         claim.done = True
         return [out / n for n in names]
+    except OSError as e:  # disk full, permissions, ...: one line for the user, not a traceback
+        raise OutputError(f"{out}: could not write the results: {e.strerror or e}") from e
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

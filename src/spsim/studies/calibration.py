@@ -1,7 +1,10 @@
 """Calibration targets from the brief's evidence table, and ABC-rejection calibration.
 
 ``TARGETS`` lists each quantity, its band (the acceptance tolerance), the evidence it comes from
-and how it is read off a replicate's summary. ``check_targets`` runs replicates of a config and
+and how it is read off a replicate's summary. A target is *evidence* only when the model produces
+it (``evidence=True``); three targets read back a parameter set from the same figure (refusal,
+engagement, monthly volunteering) and are kept as consistency checks of those inputs, not as
+evidence that the model reproduces anything. ``check_targets`` runs replicates of a config and
 reports mean and 95% interval against each band (``spsim targets``).
 
 ``calibrate`` is approximate Bayesian computation by rejection: draw parameter sets from
@@ -32,6 +35,10 @@ class Target:
     high: float
     source: str
     measure: Callable[[dict], float]
+    #: False when the measure reads back an input (a parameter set from the same figure): then
+    #: landing in the band checks the input's consistency, it is not evidence about the model
+    evidence: bool = True
+    reads_back: str = ""
 
     @property
     def centre(self) -> float:
@@ -52,13 +59,21 @@ TARGETS: tuple[Target, ...] = (
            "Citizens Advice 2015; Polley et al. 2017 (~20%)", lambda s: s["gp_social_share"]),
     Target("lw_throughput", "link-worker clients per FTE-year (demand exceeds capacity)", 150, 250,
            "NHS England 200-250; observed 160-165 (Rotherham, City & Hackney)", lambda s: s["clients_per_fte_year"]),
+    # input checks: each reads back a parameter set from the same figure
     Target("refusal", "referrals refused or not taken up (share)", 0.10, 0.22,
-           "CPRD study 2025 (10-22%)", lambda s: s["referral_refusal_share"]),
+           "CPRD study 2025 (10-22%)", lambda s: s["referral_refusal_share"],
+           evidence=False, reads_back="referral.refusal (the refused share is a Bernoulli draw at this probability)"),
     Target("engagement", "engagement after referral (share)", 0.70, 0.82,
-           "Ways to Wellness 2020 (~76%)", lambda s: s["engagement_share"]),
+           "Ways to Wellness 2020 (~76%)", lambda s: s["engagement_share"],
+           evidence=False, reads_back="link_workers.engagement (calibrated to this band, net of reneging)"),
     Target("volunteering", "formal volunteering at least monthly (share)", 0.14, 0.18,
-           "DCMS Community Life Survey 2021/22 (16%)", lambda s: s["formal_volunteering_share_mean"]),
+           "DCMS Community Life Survey 2021/22 (16%)", lambda s: s["formal_volunteering_share_mean"],
+           evidence=False,
+           reads_back="volunteering.monthly_share (sets the start rate; group volunteers add a little)"),
 )
+
+#: the targets that are evidence about the model (its outputs, not its inputs read back)
+EVIDENCE: tuple[Target, ...] = tuple(t for t in TARGETS if t.evidence)
 
 
 def measure(summary: dict) -> dict[str, float]:
@@ -86,7 +101,7 @@ def check_targets(cfg: Config, workers: int = 1) -> pd.DataFrame:
         m, lo, hi, _, _ = t_interval(values[t.key].to_numpy(float), nonnegative=True)  # shares, rates
         out.append({"target": t.key, "label": t.label, "low": t.low, "high": t.high, "mean": m,
                     "ci_low": lo, "ci_high": hi, "inside": bool(t.low <= m <= t.high),
-                    "replicates": reps, "source": t.source})
+                    "replicates": reps, "source": t.source, "evidence": t.evidence, "reads_back": t.reads_back})
     return pd.DataFrame(out)
 
 

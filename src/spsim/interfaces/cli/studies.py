@@ -64,8 +64,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
         for row in table.itertuples():
             band = f"{row.low:g}-{row.high:g}"
             sim = f"{row.mean:.3g}" + (f" ({row.ci_low:.3g} to {row.ci_high:.3g})" if reps > 1 else "")
-            print(f"{row.label:55s} {band:>15s} {sim:>34s}  {'yes' if row.inside else 'NO'}")
+            mark = "" if row.evidence else "  (input check*)"
+            print(f"{row.label:55s} {band:>15s} {sim:>34s}  {'yes' if row.inside else 'NO'}{mark}")
         print(f"{reps} replicate(s) of {cfg.population.size:,} residents, {cfg.simulation.weeks} weeks")
+        if not table["evidence"].all():
+            print("* reads back a parameter set from the same figure: a consistency check, not evidence")
     if args.out:
         atomic_output(args.out, lambda tmp: write_csv(table, tmp / "targets.csv"))
     return 0
