@@ -151,6 +151,24 @@ def simulation_overrides(seed: int | None = None, weeks: int | None = None,
     return [f"simulation.{k}={v}" for k, v in given.items() if v is not None]
 
 
+def fill_described(data: dict[str, Any]) -> dict[str, Any]:
+    """Record the population a scenario file describes: ``population.described`` defaults to the
+    file's own ``population.size`` (or the default town's), so a later ``--set population.size``
+    makes a scaled copy of the same place (:mod:`spsim.model.scaling`). Malformed values are left
+    for validation to name."""
+    pop = data.get("population", {})
+    if not isinstance(pop, dict) or "described" in pop:
+        return data
+    from .params import PopulationParams
+
+    size = pop.get("size", PopulationParams.model_fields["size"].default)
+    if isinstance(size, bool) or not isinstance(size, int):
+        return data
+    out = copy.deepcopy(data)
+    out.setdefault("population", {})["described"] = size
+    return out
+
+
 def load_config(
     path: str | Path | None = None,
     overrides: list[str] | tuple[str, ...] = (),
@@ -164,6 +182,7 @@ def load_config(
         validate(deep_merge({}, ov_data), str(ov))  # names the overlay file in its own errors
         data = deep_merge(data, ov_data)
         source = f"{source} + {ov}"
+    data = fill_described(data)  # before --set: the file (with its overlays) describes the place
     for assignment in overrides:
         data = apply_override(data, assignment)
     where = source if not overrides else f"{source} with --set"

@@ -33,6 +33,7 @@ STREAM_IDS: dict[str, int] = {
     "initial_loneliness": 12,
     "connectors": 13,
     "development": 14,
+    "attributes": 15,
 }
 
 

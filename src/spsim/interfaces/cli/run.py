@@ -9,8 +9,10 @@ from pathlib import Path
 
 from ... import __version__
 from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+from ...model.breakdown import GROUP_COLUMNS
 from ...model.config import simulation_overrides, to_dict
 from ...model.outcomes import COLUMNS
+from ...model.scaling import describe, scale_place
 from ...model.params import parameter_table
 from .common import dump_toml, load
 
@@ -72,6 +74,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = load(args, simulation_overrides(args.seed, args.weeks, args.replicates))
     out = args.out or Path("results") / cfg.simulation.name
     check_output_dir(out)
+    scaled_line = describe(cfg, scale_place(cfg)[1])
+    if scaled_line and not args.quiet:
+        print(f"spsim run: {scaled_line}", file=sys.stderr)
 
     sim = cfg.simulation
     total_weeks = (sim.burn_in_weeks + sim.weeks) * sim.replicates
@@ -87,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
 
-    ts, summary = result.timeseries(), result.summary()
+    ts, summary, by_group = result.timeseries(), result.summary(), result.summary_by_group()
     import mesa
     import numpy as np
 
@@ -103,6 +108,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         "seed": sim.seed,
         "replicate_seeds": result.seeds(),
         "columns": {k: {"unit": u, "meaning": m} for k, (u, m) in COLUMNS.items()},
+        "summary_by_group_columns": {k: {"unit": u, "meaning": m} for k, (u, m) in GROUP_COLUMNS.items()},
+        "population_described": cfg.population.described,
+        "population_scaling": cfg.population.scaling,
+        "scaled": result.scaled(),
         "timings": {
             "workers": result.workers,
             "wall_seconds": round(result.wall_seconds, 4),
@@ -118,6 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_parquet(ts, tmp / "timeseries.parquet")
         write_csv(ts, tmp / "timeseries.csv")
         write_csv(summary, tmp / "summary.csv")
+        write_csv(by_group, tmp / "summary_by_group.csv")
         write_json(info, tmp / "run.json")
 
     atomic_output(out, write)
@@ -126,5 +136,5 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"(+{sim.burn_in_weeks} burn-in), {sim.replicates} replicate(s), seed {sim.seed}, "
               f"{result.wall_seconds:.1f} s")
         print("\n".join(_summary_lines(summary, sim.replicates)))
-        print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, run.json")
+        print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, summary_by_group.csv, run.json")
     return 0
