@@ -22,7 +22,8 @@ from .population import AGE_GROUPS, WEEKS_PER_YEAR, practice_names
 
 #: summary_by_group.csv columns after scenario and replicate: (unit, meaning)
 GROUP_COLUMNS: dict[str, tuple[str, str]] = {
-    "dimension": ("-", "What the residents are grouped by: all, deprivation, age_band, age_group, sex, ltc, disability, practice, setting"),
+    "dimension": ("-", "What the residents are grouped by: all, deprivation, age_band, age_group, sex, ltc, "
+                       "disability, practice, setting"),
     "group": ("-", "The group: e.g. '5 (most deprived)', '65+', 'female', a practice's name"),
     "residents": ("residents", "Residents in the group"),
     "person_years": ("person-years", "Residents x recorded weeks / 52"),

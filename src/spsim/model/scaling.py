@@ -99,7 +99,8 @@ def scale_place(cfg: Config) -> tuple[Config, list[Scaled]]:
         places = max(1, round_half_up(total / count))
         put("programmes", "count", count, "total places x f; programmes rounded, at least 1")
         put("programmes", "places", places, "places per programme to keep the total")
-        put("programmes", "weekly_cost_gbp", pr.weekly_cost_gbp * places / pr.places, "running cost per place unchanged")
+        put("programmes", "weekly_cost_gbp", pr.weekly_cost_gbp * places / pr.places,
+            "running cost per place unchanged")
     if not cfg.practice_list:
         put("practices", "count", max(1, round_half_up(cfg.practices.count * f)), "x f, rounded, at least 1")
     data["population"]["described"] = cfg.population.size

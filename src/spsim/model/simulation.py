@@ -25,6 +25,7 @@ import mesa
 import numpy as np
 
 from .agents import CommunityGroup, GPPractice, LinkWorker, Resident
+from .breakdown import GroupOutcomes
 from .mechanisms.base import Mechanism
 from .mechanisms.groups import Groups
 from .mechanisms.help_seeking import HelpSeeking
@@ -34,7 +35,6 @@ from .mechanisms.loneliness import Loneliness
 from .mechanisms.referral import Referral
 from .mechanisms.ties import Ties
 from .mechanisms.volunteering import Volunteering
-from .breakdown import GroupOutcomes
 from .network import build_network
 from .outcomes import Recorder
 from .params import Config

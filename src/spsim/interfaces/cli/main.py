@@ -18,6 +18,8 @@ from .app import cmd_app
 from .common import EXIT_USAGE, Parser, nonneg_int, positive_int
 from .compare import add_parser as add_compare_parser
 from .compare import cmd_compare
+from .place import add_parser as add_place_parser
+from .place import cmd_place
 from .run import cmd_params, cmd_run, cmd_validate
 from .studies import cmd_calibrate, cmd_evaluate, cmd_targets
 from .sweep import add_parsers as add_sweep_parsers
@@ -79,6 +81,7 @@ def build_parser() -> Parser:
     pp = sub.add_parser("params", help="list every parameter with unit, range, default and source")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
 
+    add_place_parser(sub)
     add_app_parser(sub)
     return p
 
@@ -86,7 +89,7 @@ def build_parser() -> Parser:
 
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
             "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "app": cmd_app,
-            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity}
+            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "place": cmd_place}
 
 
 def main(argv: list[str] | None = None) -> int:

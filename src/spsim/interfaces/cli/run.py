@@ -12,8 +12,8 @@ from ...io import atomic_output, check_output_dir, write_csv, write_json, write_
 from ...model.breakdown import GROUP_COLUMNS
 from ...model.config import simulation_overrides, to_dict
 from ...model.outcomes import COLUMNS
-from ...model.scaling import describe, scale_place
 from ...model.params import parameter_table
+from ...model.scaling import describe, scale_place
 from .common import dump_toml, load
 
 
