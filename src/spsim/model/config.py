@@ -151,21 +151,29 @@ def simulation_overrides(seed: int | None = None, weeks: int | None = None,
     return [f"simulation.{k}={v}" for k, v in given.items() if v is not None]
 
 
-def fill_described(data: dict[str, Any]) -> dict[str, Any]:
-    """Record the population a scenario file describes: ``population.described`` defaults to the
-    file's own ``population.size`` (or the default town's), so a later ``--set population.size``
-    makes a scaled copy of the same place (:mod:`spsim.model.scaling`). Malformed values are left
-    for validation to name."""
+def _size(data: dict[str, Any]) -> Any:
     pop = data.get("population", {})
-    if not isinstance(pop, dict) or "described" in pop:
-        return data
+    if not isinstance(pop, dict):
+        return None
     from .params import PopulationParams
 
-    size = pop.get("size", PopulationParams.model_fields["size"].default)
-    if isinstance(size, bool) or not isinstance(size, int):
-        return data
-    out = copy.deepcopy(data)
-    out.setdefault("population", {})["described"] = size
+    return pop.get("size", PopulationParams.model_fields["size"].default)
+
+
+def record_described(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """A scenario describes a place of its own size. When ``after`` (the scenario with ``--set``
+    overrides, an experiment's settings, or a comparison's alignment) changes ``population.size``
+    from ``before`` (the file itself) and the file does not say which population it describes,
+    record ``population.described`` as the file's size, so the run is a scaled copy of the same place
+    (:mod:`spsim.model.scaling`). Malformed values are left for validation to name."""
+    pop = after.get("population", {})
+    if not isinstance(pop, dict) or "described" in pop:
+        return after
+    was, now = _size(before), _size(after)
+    if was == now or isinstance(was, bool) or not isinstance(was, int):
+        return after
+    out = copy.deepcopy(after)
+    out.setdefault("population", {})["described"] = was
     return out
 
 
@@ -182,9 +190,10 @@ def load_config(
         validate(deep_merge({}, ov_data), str(ov))  # names the overlay file in its own errors
         data = deep_merge(data, ov_data)
         source = f"{source} + {ov}"
-    data = fill_described(data)  # before --set: the file (with its overlays) describes the place
+    file_data = data  # the file with its overlays describes the place; --set may make a scaled copy
     for assignment in overrides:
         data = apply_override(data, assignment)
+    data = record_described(file_data, data)
     where = source if not overrides else f"{source} with --set"
     return validate(data, where)
 

@@ -28,7 +28,15 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..model.config import ConfigError, _suggest, apply_override, deep_merge, fill_described, read_mapping, validate
+from ..model.config import (
+    ConfigError,
+    _suggest,
+    apply_override,
+    deep_merge,
+    read_mapping,
+    record_described,
+    validate,
+)
 from ..model.outcomes import COLUMNS
 from ..model.params import Config
 
@@ -346,8 +354,8 @@ def load_experiment(path: str | Path) -> Experiment:
     for k in ("replicates", "name"):
         if k in (spec.config.get("simulation") or {}):
             raise ConfigError(src, f"config.simulation.{k}", f"set [experiment] {k} instead")
-    base_data = fill_described(base_data)  # the base file describes the place; config.population.size scales it
-    base_data = deep_merge(base_data, spec.config)
+    # the base file describes the place; a config.population.size makes a scaled copy of it
+    base_data = record_described(base_data, deep_merge(base_data, spec.config))
     fixed: dict[str, Any] = {"name": name, "replicates": ex.replicates}
     if ex.seed is not None:
         fixed["seed"] = ex.seed
