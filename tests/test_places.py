@@ -278,3 +278,15 @@ def test_per_capita_outcomes_agree_across_sizes():
         z = (means[n] - means[ref]).abs() / np.sqrt(se[n] ** 2 + se[ref] ** 2)
         table = pd.DataFrame({"mean": means[n], "ref": means[ref], "z": z})
         assert (z < 4).all(), f"{n:,} residents vs {ref:,}:\n{table}"
+
+
+def test_compare_runs_each_scenario_as_a_copy_of_its_own_place(tmp_path):
+    from spsim.studies.compare import load_scenarios
+
+    plain = tmp_path / "plain.toml"  # a user's file that does not say which population it describes
+    plain.write_text('[simulation]\nname = "plain"\n\n[population]\nsize = 25000\n\n[groups]\ncount = 50\n')
+    scen = load_scenarios([str(CONFIGS / "baseline.toml"), str(CONFIGS / "frome.toml"), str(plain)], None, [], [])
+    frome, mine = scen[1].cfg, scen[2].cfg
+    assert frome.population.size == mine.population.size == 50_000  # the baseline's size
+    assert scale_place(frome)[0].connectors.count == round(400 * 50_000 / 28_000)
+    assert mine.population.described == 25_000 and scale_place(mine)[0].groups.count == 100
