@@ -74,7 +74,7 @@ class GroupOutcomes:
             ("deprivation", r.deprivation.astype(np.int64) - 1, [DEPRIVATION_LABELS[q] for q in range(1, 6)]),
             ("age_band", r.age_band.astype(np.int64), list(AGE_BAND_LABELS)),
             ("age_group", r.age_group.astype(np.int64), list(AGE_GROUPS)),
-            ("sex", r.sex.astype(np.int64), ["male", "female"]),
+            ("sex", r.sex.astype(np.int64), ["female", "male"]),
             ("ltc", r.ltc.astype(np.int64), ["no long-term condition", "long-term condition"]),
             ("disability", r.disability.astype(np.int64), ["not disabled", "disabled"]),
             ("practice", r.practice.astype(np.int64), practice_names(cfg, model.practices.n)),

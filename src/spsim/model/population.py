@@ -153,10 +153,10 @@ def add_attributes(cfg: Config, r: ResidentTable, rng: np.random.Generator) -> N
     # sex: female share by age group, scaled to the place's overall share
     f_age = FEMALE_BY_AGE_GROUP[r.age_group]
     p_f = np.clip(f_age * pop.female_share / max(float(f_age.mean()), 1e-12), 0, 1) if n else f_age
-    r.sex = np.where(u[1] < p_f, 1, 0).astype(np.int8)  # 0 male, 1 female
+    r.sex = np.where(u[1] < p_f, 0, 1).astype(np.int8)  # 0 female, 1 male
     # disability: relative risks by age, sex, deprivation and long-term condition, mean set to the share
     rr = (DISABILITY_RR_AGE[r.age_group]
-          * np.where(r.sex == 1, DISABILITY_RR_FEMALE, DISABILITY_RR_MALE)
+          * np.where(r.sex == 0, DISABILITY_RR_FEMALE, DISABILITY_RR_MALE)
           * DISABILITY_RR_DEPRIVATION[r.deprivation]
           * np.where(r.ltc, *DISABILITY_RR_LTC))
     p_d = np.clip(rr * pop.disability_share / max(float(rr.mean()), 1e-12), 0, 1) if n else rr
