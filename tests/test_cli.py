@@ -28,7 +28,8 @@ SMALL = ["--set", "population.size=1000", "--weeks", "8"]
 TS_COLUMNS = ["scenario", "replicate", "week", "lonely_share", "gp_consultations", "ae_attendances", "referrals",
               "lw_waiting", "lw_active_clients", "lw_wait_weeks_mean", "clients_supported", "group_attendance",
               "groups_active", "volunteers"]
-OUTPUTS = {"timeseries.parquet", "timeseries.csv", "summary.csv", "run.json", ".spsim.json"}  # .spsim.json: owner
+OUTPUTS = {"timeseries.parquet", "timeseries.csv", "summary.csv", "summary_by_group.csv", "run.json",
+           ".spsim.json"}  # .spsim.json: the owner manifest (docs/reliability.md)
 
 
 def run_subprocess(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
@@ -68,7 +69,7 @@ def small_run(tmp_path_factory):
     return out
 
 
-def test_run_writes_the_four_files(small_run):
+def test_run_writes_the_five_files(small_run):
     assert {p.name for p in small_run.iterdir()} == OUTPUTS
     assert not [p for p in small_run.parent.iterdir() if p.name.startswith(".")], "temp folder left behind"
 

@@ -13,7 +13,9 @@ from spsim.studies.evaluation import evaluate, twin_config
 
 def cfg(*extra: str):
     return load_config(None, [
-        "population.size=6000", "simulation.weeks=160", "simulation.burn_in_weeks=20",
+        # the numbers here are the small town's own (docs/places.md)
+        "population.size=6000", "population.scaling=absolute", "simulation.weeks=160",
+        "simulation.burn_in_weeks=20",
         "simulation.replicates=3", "link_workers.fte=1.0", "groups.count=15", "simulation.seed=11", *extra,
     ])
 

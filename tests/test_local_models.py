@@ -17,7 +17,9 @@ CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
 COVID = Path(__file__).parent.parent / "configs" / "overlays" / "covid19.toml"
 LOCAL_MODELS = {"baseline", "pcn-link-worker", "frome", "northern-devon", "st-austell", "kingsbridge",
                 "cullompton", "city-and-hackney", "southern-staffordshire"}
-SMALL = ["population.size=3000", "simulation.weeks=16", "simulation.burn_in_weeks=4"]
+# mechanism tests: the numbers they set are the small town's own, not scaled from the place a file
+# describes (docs/places.md)
+SMALL = ["population.size=3000", "population.scaling=\"absolute\"", "simulation.weeks=16", "simulation.burn_in_weeks=4"]
 
 
 def small(*extra: str, path=None, overlays=()):

@@ -341,6 +341,32 @@ def _touches(field: str | None, key: str) -> bool:
     return field == key or key.startswith(field + ".") or field.startswith(key + ".")
 
 
+def _size(data: dict[str, Any]) -> Any:
+    pop = data.get("population", {})
+    if not isinstance(pop, dict):
+        return None
+    from .params import PopulationParams
+
+    return pop.get("size", PopulationParams.model_fields["size"].default)
+
+
+def record_described(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """A scenario describes a place of its own size. When ``after`` (the scenario with ``--set``
+    overrides, an experiment's settings, or a comparison's alignment) changes ``population.size``
+    from ``before`` (the file itself) and the file does not say which population it describes,
+    record ``population.described`` as the file's size, so the run is a scaled copy of the same place
+    (:mod:`spsim.model.scaling`). Malformed values are left for validation to name."""
+    pop = after.get("population", {})
+    if not isinstance(pop, dict) or "described" in pop:
+        return after
+    was, now = _size(before), _size(after)
+    if was == now or isinstance(was, bool) or not isinstance(was, int):
+        return after
+    out = copy.deepcopy(after)
+    out.setdefault("population", {})["described"] = was
+    return out
+
+
 def load_config(
     path: str | Path | None = None,
     overrides: list[str] | tuple[str, ...] = (),
@@ -360,6 +386,7 @@ def load_config(
         validate(deep_merge({}, ov_data), str(ov))  # names the overlay file in its own errors
         data = deep_merge(data, ov_data)
         source = f"{source} + {ov}"
+    file_data = data  # the file with its overlays describes the place; --set may make a scaled copy
     set_keys = []
     for assignment in overrides:
         data = apply_override(data, assignment)
@@ -369,6 +396,7 @@ def load_config(
         data = apply_override(data, assignment, source="command line")
         key = assignment.partition("=")[0]
         option_keys[key] = next((f"--{o}" for o, k in RUN_OPTIONS.items() if k == key), key)
+    data = record_described(file_data, data)
     try:
         return validate(data, source)
     except ConfigError as e:

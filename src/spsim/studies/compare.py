@@ -243,6 +243,8 @@ def align(scenarios: list[Scenario]) -> list[Scenario]:
             if have != want:
                 data[key[0]][key[1]] = want
                 adjusted.append((".".join(key), have, want))
+                if key == ("population", "size") and data["population"]["described"] is None:
+                    data["population"]["described"] = have  # the same place at the baseline's size
         cfg = Config.model_validate(data) if adjusted else sc.cfg
         out.append(Scenario(sc.name, sc.source, cfg, adjusted))
     return out

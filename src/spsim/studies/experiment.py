@@ -26,7 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from ..model.config import ConfigError, _suggest, apply_override, deep_merge, read_mapping, read_text_safely, validate
+from ..model.config import (
+    ConfigError,
+    _suggest,
+    apply_override,
+    deep_merge,
+    read_mapping,
+    read_text_safely,
+    record_described,
+    validate,
+)
 from ..model.outcomes import COLUMNS
 from ..model.params import Config
 from .design import MAX_POINTS, MAX_RUNS, _round, design_points
@@ -259,7 +268,8 @@ def load_experiment(path: str | Path) -> Experiment:
     for k in ("replicates", "name"):
         if k in (spec.config.get("simulation") or {}):
             raise ConfigError(src, f"config.simulation.{k}", f"set [experiment] {k} instead")
-    base_data = deep_merge(base_data, spec.config)
+    # the base file describes the place; a config.population.size makes a scaled copy of it
+    base_data = record_described(base_data, deep_merge(base_data, spec.config))
     fixed: dict[str, Any] = {"name": name, "replicates": ex.replicates}
     if ex.seed is not None:
         fixed["seed"] = ex.seed

@@ -26,6 +26,8 @@ class ReplicateResult:
     summary: dict[str, float]
     build_seconds: float
     run_seconds: float
+    by_group: pd.DataFrame | None = None  # outcomes by deprivation, age, sex, practice (model/breakdown.py)
+    scaled: list[dict[str, Any]] = field(default_factory=list)  # what scaling the place changed (model/scaling.py)
 
 
 @dataclass
@@ -51,6 +53,22 @@ class RunResult:
             for rep in self.replicates
         ]
         return pd.DataFrame(rows)
+
+    def summary_by_group(self) -> pd.DataFrame:
+        """Every replicate's outcomes by group: scenario, replicate, dimension, group, ..."""
+        frames = []
+        for rep in self.replicates:
+            if rep.by_group is None:
+                continue
+            df = rep.by_group.copy()
+            df.insert(0, "replicate", np.int64(rep.replicate))
+            df.insert(0, "scenario", self.cfg.simulation.name)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def scaled(self) -> list[dict[str, Any]]:
+        """What scaling the place changed (the same in every replicate)."""
+        return self.replicates[0].scaled if self.replicates else []
 
     def seeds(self) -> list[dict[str, Any]]:
         return [
@@ -78,6 +96,8 @@ def run_replicate(
         summary=summarise(ts, cfg.population.size, model.total_link_worker_fte),
         build_seconds=t1 - t0,
         run_seconds=t2 - t1,
+        by_group=model.summary_by_group(),
+        scaled=[s.as_dict() for s in model.scaled],
     )
 
 

@@ -122,11 +122,11 @@ def dump_toml(data: dict[str, Any]) -> str:
             tables.extend((section, item) for item in values)
             continue
         lines.append(f"[{section}]")
-        lines.extend(f"{k} = {_fmt(v)}" for k, v in values.items())
+        lines.extend(f"{k} = {_fmt(v)}" for k, v in values.items() if v is not None)  # TOML has no null: absent
         lines.append("")
     for section, item in tables:  # after the plain sections, so TOML reads them back the same
         lines.append(f"[[{section}]]")
-        lines.extend(f"{k} = {_fmt(v)}" for k, v in item.items())
+        lines.extend(f"{k} = {_fmt(v)}" for k, v in item.items() if v is not None)
         lines.append("")
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from ... import __version__
 from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
 from ...model.config import to_dict
+from ...model.scaling import describe, scale_place
 from ...studies.compare import load_scenarios, run_comparison
 from ..report import build_report
 from .common import add_run_options, out_dir, run_options
@@ -38,6 +39,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for key, have, used in sc.adjusted:
             say(f"'{sc.name}' ({sc.source}) uses the baseline's {key} = {used} (its file gives {have}), "
                 "so that every scenario has the same residents and luck")
+    for sc in scenarios:
+        line = describe(sc.cfg, scale_place(sc.cfg)[1])
+        if line:
+            say(f"'{sc.name}' {line}")
     sim = scenarios[0].cfg.simulation
     if sim.replicates < 2:
         say("1 replicate: no intervals can be computed; use --replicates 10 or more for decisions")
@@ -61,7 +66,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "baseline": scenarios[0].name,
         "scenarios": [
             {"name": sc.name, "source": sc.source, "config": to_dict(sc.cfg),
-             "adjusted_to_baseline": [{"key": k, "in_file": a, "used": b} for k, a, b in sc.adjusted]}
+             "adjusted_to_baseline": [{"key": k, "in_file": a, "used": b} for k, a, b in sc.adjusted],
+             "population_described": sc.cfg.population.described, "population_scaling": sc.cfg.population.scaling,
+             "scaled": [s.as_dict() for s in scale_place(sc.cfg)[1]]}
             for sc in scenarios
         ],
         "overrides": list(args.overrides), "overlays": [str(o) for o in args.overlay],

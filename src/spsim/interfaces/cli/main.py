@@ -17,6 +17,8 @@ from .app import cmd_app
 from .common import EXIT_USAGE, HELP, Parser, add_run_options, add_scenario_options, positive_int
 from .compare import add_parser as add_compare_parser
 from .compare import cmd_compare
+from .place import add_parser as add_place_parser
+from .place import cmd_place
 from .run import cmd_params, cmd_run, cmd_validate
 from .studies import cmd_calibrate, cmd_evaluate, cmd_targets
 from .sweep import add_parsers as add_sweep_parsers
@@ -69,13 +71,14 @@ def build_parser() -> Parser:
                     help="list one section only, e.g. link_workers (default: every section)")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
 
+    add_place_parser(sub)
     add_app_parser(sub)
     return p
 
 
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
             "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "app": cmd_app,
-            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity}
+            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "place": cmd_place}
 
 
 def error_line(e: Exception) -> str:

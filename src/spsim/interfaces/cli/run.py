@@ -11,9 +11,11 @@ from pathlib import Path
 from ... import __version__
 from ...errors import UsageError
 from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
+from ...model.breakdown import GROUP_COLUMNS
 from ...model.config import diff_from_defaults, to_dict
 from ...model.outcomes import COLUMNS
 from ...model.params import Config, parameter_table
+from ...model.scaling import describe, scale_place
 from ...studies.limits import check_memory
 from ...studies.stats import t_interval
 from .common import dump_toml, load, out_dir
@@ -95,6 +97,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = out_dir(args, cfg)
     claim_output(out, "run", replace=args.replace)
     check_memory(cfg.population.size, min(args.workers, cfg.simulation.replicates))
+    scaled_line = describe(cfg, scale_place(cfg)[1])
+    if scaled_line and not args.quiet:
+        print(f"spsim run: {scaled_line}", file=sys.stderr)
 
     sim = cfg.simulation
     total_weeks = (sim.burn_in_weeks + sim.weeks) * sim.replicates
@@ -110,7 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
 
-    ts, summary = result.timeseries(), result.summary()
+    ts, summary, by_group = result.timeseries(), result.summary(), result.summary_by_group()
     import mesa
     import numpy as np
 
@@ -126,6 +131,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         "seed": sim.seed,
         "replicate_seeds": result.seeds(),
         "columns": {k: {"unit": u, "meaning": m} for k, (u, m) in COLUMNS.items()},
+        "summary_by_group_columns": {k: {"unit": u, "meaning": m} for k, (u, m) in GROUP_COLUMNS.items()},
+        "population_described": cfg.population.described,
+        "population_scaling": cfg.population.scaling,
+        "scaled": result.scaled(),
         "timings": {
             "workers": result.workers,
             "wall_seconds": round(result.wall_seconds, 4),
@@ -141,6 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_parquet(ts, tmp / "timeseries.parquet")
         write_csv(ts, tmp / "timeseries.csv")
         write_csv(summary, tmp / "summary.csv")
+        write_csv(by_group, tmp / "summary_by_group.csv")
         write_json(info, tmp / "run.json")
 
     atomic_output(out, write, kind="run")
@@ -149,5 +159,5 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"(+{sim.burn_in_weeks} burn-in), {sim.replicates} replicate(s), seed {sim.seed}, "
               f"{result.wall_seconds:.1f} s")
         print("\n".join(_summary_lines(summary)))
-        print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, run.json")
+        print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, summary_by_group.csv, run.json")
     return 0
