@@ -11,18 +11,20 @@ import numpy as np
 
 
 class ResidentHistory:
-    """Per-resident weekly record of GP consultations, A&E attendances and loneliness, stored as
-    packed bits (one bit per resident per week and outcome: 50,000 residents x 3 years x 3
-    outcomes is about 3 MB), plus each resident's first referral and first intake week."""
+    """Per-resident weekly record of GP consultations (counts, one byte per resident per week),
+    A&E attendances and loneliness (packed bits: one bit per resident per week), plus each
+    resident's first referral and first intake week. 50,000 residents x 4 years is about 11 MB."""
 
     outcomes = ("gp", "ae", "lonely")
+    counted = ("gp",)
 
     def init(self, model) -> None:
         sim = model.cfg.simulation
         self.weeks = sim.burn_in_weeks + sim.weeks
         self.n = model.residents.n
         self.nbytes_row = (self.n + 7) // 8
-        self.bits = {k: np.zeros((self.weeks, self.nbytes_row), np.uint8) for k in self.outcomes}
+        self.bits = {k: np.zeros((self.weeks, self.n if k in self.counted else self.nbytes_row), np.uint8)
+                     for k in self.outcomes}
         self.first_referral = np.full(self.n, -1, np.int32)
         self.first_intake = np.full(self.n, -1, np.int32)
         self.week = 0
@@ -31,7 +33,7 @@ class ResidentHistory:
         if self.week >= self.weeks:
             return
         t = self.week
-        self.bits["gp"][t] = np.packbits(model.seen_gp)
+        self.bits["gp"][t] = np.minimum(getattr(model, "gp_count", model.seen_gp), 255)
         self.bits["ae"][t] = np.packbits(model.ae_this_week)
         self.bits["lonely"][t] = np.packbits(model.residents.lonely)
         new_ref = model.referred_this_week & (self.first_referral < 0)
@@ -44,11 +46,18 @@ class ResidentHistory:
         """(weeks + 1) x n running totals of ``outcome`` (cached): row t = weeks before week t."""
         cache = self.__dict__.setdefault("_csum", {})
         if outcome not in cache:
-            cols = np.unpackbits(self.bits[outcome], axis=1, count=self.n)
-            csum = np.zeros((self.weeks + 1, self.n), np.int16)
-            np.cumsum(cols, axis=0, out=csum[1:], dtype=np.int16)
+            b = self.bits[outcome]
+            cols = b if outcome in self.counted else np.unpackbits(b, axis=1, count=self.n)
+            csum = np.zeros((self.weeks + 1, self.n), np.int32)
+            np.cumsum(cols, axis=0, out=csum[1:], dtype=np.int32)
             cache[outcome] = csum
         return cache[outcome]
+
+    def per_year(self, outcome: str, first_week: int) -> np.ndarray:
+        """(years, n) totals of ``outcome`` in consecutive 52-week years from ``first_week``."""
+        csum = self.cumulative(outcome)
+        edges = np.arange(first_week, self.weeks + 1, 52)
+        return np.diff(csum[edges].astype(np.int64), axis=0)
 
     def window_counts(self, outcome: str, who: np.ndarray, start: np.ndarray, length: int) -> np.ndarray:
         """For residents ``who``, how many of the weeks ``[start, start + length)`` had ``outcome``

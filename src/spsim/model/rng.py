@@ -33,6 +33,9 @@ STREAM_IDS: dict[str, int] = {
     "initial_loneliness": 12,
     "connectors": 13,
     "development": 14,
+    "sex": 15,
+    "people_init": 16,
+    "instruments": 17,
 }
 
 
