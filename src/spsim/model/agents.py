@@ -64,6 +64,7 @@ class Resident(RowAgent):
     deprivation = column()
     practice = column()
     ltc = column()
+    sex = column()
     in_episode = column()
     lonely = column()
     wellbeing = column()

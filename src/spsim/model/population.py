@@ -70,6 +70,16 @@ def build_residents(
     return r
 
 
+#: share of residents who are male (ONS mid-year population estimates, England 2022: about 49%)
+MALE_SHARE = 0.49
+
+
+def assign_sex(residents: ResidentTable, rng: np.random.Generator) -> None:
+    """A minimal sex attribute (0 female, 1 male), drawn from its own stream ("sex") so that adding
+    it left every other draw, and so the existing luck, unchanged."""
+    residents.sex = rng.random(residents.n) < MALE_SHARE
+
+
 def build_practices(cfg: Config, residents: ResidentTable) -> PracticeTable:
     k = min(cfg.practices.count, int(residents.neighbourhood.max()) + 1)
     p = PracticeTable(k)

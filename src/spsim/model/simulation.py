@@ -39,6 +39,7 @@ from .outcomes import Recorder
 from .params import Config
 from .population import (
     add_programmes,
+    assign_sex,
     build_link_workers,
     build_practices,
     build_residents,
@@ -103,6 +104,7 @@ class SocialPrescribingModel(mesa.Model):
             cfg.population, cfg.network, self.streams["network"]
         )
         self.residents = build_residents(cfg, pop_rng, household, hh_size)
+        assign_sex(self.residents, self.streams["sex"])
         self.n_neighbourhoods = int(self.residents.neighbourhood.max()) + 1
         self.practices = build_practices(cfg, self.residents)
         self.link_workers = build_link_workers(cfg)

@@ -164,8 +164,10 @@ def measure_people(model, hist: ResidentHistory, ucla: LastYearUCLA, seed: int =
     rng = np.random.default_rng(seed)
     burn = model.cfg.simulation.burn_in_weeks
     years = hist.per_year("gp", burn)
-    out: dict[str, float] = {}
-    if years.shape[0]:
+    out: dict[str, float] = dict.fromkeys(
+        ("fa_top10_share", "fa_top3_share_all_years", "fa_top1_share_all_years", "fa_persistence",
+         "fa_next_year_change", "gp_rr_per_ucla_point"), float("nan"))
+    if years.shape[0]:  # at least one whole recorded year
         out.update(frequent_attenders(years, rng))
         out["gp_rr_per_ucla_point"] = gp_per_ucla_point(model, years[-1], ucla.mean)
     lonely = model.residents.lonely

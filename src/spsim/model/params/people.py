@@ -92,7 +92,7 @@ class LonelinessParams(Section):
                                  doc="Mean time a bereavement raises the onset of loneliness (geometric)")
     bereavement_multiplier: float = P(3.0, ge=1, le=20, unit="x", source="assumption (ONS 2018: the widowed are at particular risk)",
                                       doc="Onset multiplier while bereaved")
-    lockdown_onset_multiplier: float = P(2.0, ge=1, le=20, unit="x", source="calibrated to ONS OPN: 5.0% (Apr-May 2020) to 7.2% (Oct 2020-Feb 2021) lonely often/always (ONS 2021)",
+    lockdown_onset_multiplier: float = P(3.2, ge=1, le=20, unit="x", source="calibrated to ONS OPN: 5.0% (Apr-May 2020) to 7.2% (Oct 2020-Feb 2021) lonely often/always (ONS 2021)",
                                          doc="Onset multiplier during a lockdown (on top of fewer contacts)")
     ucla_lonely_mean: float = P(7.4, ge=3, le=9, unit="UCLA-3 points", source="assumption (ONS 2018 harmonised measures: the direct question and UCLA-3 agree; scores 6-9 count as lonely, Hughes et al. 2004)",
                                 doc="True UCLA-3 score of a resident lonely often/always, at average disposition (kept within 6.5-9)")
