@@ -41,7 +41,7 @@ def test_one_row_per_resident_per_period_streamed_by_period(runs):
     assert f.num_row_groups == 2 * periods  # one row group per replicate and period: streamed
     df = f.read().to_pandas()
     assert len(df) == 2 * N * periods
-    for (rep, per), g in df.groupby(["replicate", "period"]):
+    for _, g in df.groupby(["replicate", "period"]):
         assert np.array_equal(g.resident.to_numpy(), np.arange(N))
     assert sorted(df.period.unique()) == list(range(periods))
 

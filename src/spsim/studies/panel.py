@@ -56,7 +56,8 @@ NETWORK_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
     "replicate": (pa.int32(), "replicate number"),
     "a": (pa.int32(), "one end (resident id), a < b"),
     "b": (pa.int32(), "the other end (resident id)"),
-    "kind": (pa.string(), "household, neighbour (friends and neighbours, rewired ties included) or group (made at a group)"),
+    "kind": (pa.string(), "household, neighbour (friends and neighbours, rewired ties included) "
+                          "or group (made at a group)"),
 }
 NETWORK_SCHEMA = pa.schema([(k, t) for k, (t, _) in NETWORK_COLUMNS.items()])
 

@@ -45,7 +45,8 @@ def build_parser() -> Parser:
     r.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     r.add_argument("--panel", choices=("weekly", "monthly", "quarterly"),
-                   help="also write panel.parquet (one row per resident per period) and network.parquet (docs/panel.md)")
+                   help="also write panel.parquet (one row per resident per period) and network.parquet "
+                        "(docs/panel.md)")
 
     e = sub.add_parser("evaluate", help="true effect of the service vs pre-post and matched-control estimates")
     scenario_args(e)
