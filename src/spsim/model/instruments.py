@@ -4,7 +4,8 @@ Each resident has true scores that the model moves week by week:
 
 * UCLA-3 loneliness (3-9, continuous; :func:`spsim.model.mechanisms.loneliness.true_ucla`), derived
   consistently with the ONS direct question (lonely often/always <-> 6.5 and above);
-* ONS4 life satisfaction (0-10): the model's ``wellbeing``;
+* ONS4 life satisfaction (0-10): the model's ``wellbeing`` plus a lasting personal part
+  (``wellbeing.life_satisfaction_person_sd``), clipped to 0-10;
 * SWEMWBS (short Warwick-Edinburgh Mental Wellbeing Scale, raw score 7-35): ``swemwbs_mean`` +
   ``swemwbs_per_point`` x (life satisfaction - mean) + a lasting personal part.
 
@@ -25,7 +26,7 @@ RANGES = {"ucla3": (3, 9), "life_satisfaction": (0, 10), "swemwbs": (7, 35)}
 
 def true_scores(model) -> dict[str, np.ndarray]:
     r, wb = model.residents, model.cfg.wellbeing
-    ls = r.wellbeing.astype(np.float64)
+    ls = np.clip(r.wellbeing.astype(np.float64) + r.ls_offset, 0.0, 10.0)
     sw = wb.swemwbs_mean + wb.swemwbs_per_point * (ls - wb.baseline) + r.swemwbs_offset
     return {"ucla3": r.ucla.astype(np.float64), "life_satisfaction": ls, "swemwbs": sw}
 

@@ -104,6 +104,7 @@ class ResidentTable(Table):
         "lonely_trait": (np.float32, 0.0),  # lasting disposition to loneliness (standard normal)
         "ucla": (np.float32, 4.0),  # true UCLA-3 loneliness score (3-9, continuous)
         "swemwbs_offset": (np.float32, 0.0),  # lasting person-level part of SWEMWBS beyond wellbeing
+        "ls_offset": (np.float32, 0.0),  # lasting person-level part of life satisfaction beyond wellbeing
     }
 
 

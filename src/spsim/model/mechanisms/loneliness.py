@@ -98,6 +98,7 @@ class Loneliness(Mechanism):
         self.hood_effect = np.exp(lc.neighbourhood_sd * g.standard_normal(model.n_neighbourhoods)
                                   - 0.5 * lc.neighbourhood_sd ** 2)
         r.swemwbs_offset = model.cfg.wellbeing.swemwbs_person_sd * g.standard_normal(r.n)
+        r.ls_offset = model.cfg.wellbeing.life_satisfaction_person_sd * g.standard_normal(r.n)
         self.lasting_mult = self.lasting(model)
         self.recovery_base = lc.recovery_per_year * np.exp(-lc.trait_recovery * r.lonely_trait.astype(np.float64))
         share = lc.initial_share

@@ -126,6 +126,8 @@ class WellbeingParams(Section):
                                         doc="Test-retest reliability of the observed ONS4 life-satisfaction answer")
     swemwbs_retest: float = P(0.83, gt=0, le=1, unit="correlation", source="WEMWBS test-retest ICC 0.83 at one week (Tennant et al. 2007); assumed the same for the 7-item SWEMWBS",
                               doc="Test-retest reliability of the observed SWEMWBS score")
+    life_satisfaction_person_sd: float = P(1.4, ge=0, le=5, unit="points (0-10 scale)", source="assumption (so that observed life satisfaction has an SD near 2, as in national surveys; the model's wellbeing alone varies far less between people)",
+                                           doc="Lasting person-level part of true life satisfaction beyond the model's wellbeing")
     swemwbs_mean: float = P(23.5, ge=7, le=35, unit="SWEMWBS raw score 7-35", source="Health Survey for England 2010-13: mean 23.7 men, 23.2 women (Ng Fat et al. 2017)",
                             doc="True SWEMWBS of a resident at the mean life satisfaction")
     swemwbs_per_point: float = P(1.4, ge=0, le=10, unit="SWEMWBS points per life-satisfaction point", source="assumption (moderate correlation of SWEMWBS with other wellbeing measures, Ng Fat et al. 2017)",
