@@ -95,3 +95,10 @@ def test_bad_panel_period_is_a_usage_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--panel" in err and "daily" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_writing_a_panel_does_not_change_the_results(runs, tmp_path):
+    assert main(["run", *ARGS, "--out", str(tmp_path / "plain")]) == 0
+    for name in ("timeseries.parquet", "summary.csv"):
+        assert (tmp_path / "plain" / name).read_bytes() == (runs / "serial" / name).read_bytes()
+    assert not (tmp_path / "plain" / "panel.parquet").exists()
