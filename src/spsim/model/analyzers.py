@@ -12,19 +12,24 @@ import numpy as np
 
 class ResidentHistory:
     """Per-resident weekly record of GP consultations (counts, one byte per resident per week),
-    A&E attendances and loneliness (packed bits: one bit per resident per week), plus each
-    resident's first referral and first intake week. 50,000 residents x 4 years is about 11 MB."""
+    A&E attendances and loneliness (packed bits: one bit per resident per week), the instruments
+    a questionnaire would record at the end of each week (observed UCLA-3, ONS4 life satisfaction
+    and SWEMWBS with measurement noise, :mod:`spsim.model.instruments`, one byte each; the noise
+    comes from the ``history_instruments`` stream, so the model's luck is untouched and two runs on
+    the same seed get the same noise), plus each resident's first referral and first intake week.
+    50,000 residents x 4 years is about 42 MB."""
 
-    outcomes = ("gp", "ae", "lonely")
+    outcomes = ("gp", "ae", "lonely", "ucla3", "life_satisfaction", "swemwbs")
     counted = ("gp",)
+    observed = ("ucla3", "life_satisfaction", "swemwbs")
 
     def init(self, model) -> None:
         sim = model.cfg.simulation
         self.weeks = sim.burn_in_weeks + sim.weeks
         self.n = model.residents.n
         self.nbytes_row = (self.n + 7) // 8
-        self.bits = {k: np.zeros((self.weeks, self.n if k in self.counted else self.nbytes_row), np.uint8)
-                     for k in self.outcomes}
+        self.bits = {k: np.zeros((self.weeks, self.n if k in self.counted + self.observed else self.nbytes_row),
+                                 np.uint8) for k in self.outcomes}
         self.first_referral = np.full(self.n, -1, np.int32)
         self.first_intake = np.full(self.n, -1, np.int32)
         self.week = 0
@@ -36,6 +41,11 @@ class ResidentHistory:
         self.bits["gp"][t] = np.minimum(getattr(model, "gp_count", model.seen_gp), 255)
         self.bits["ae"][t] = np.packbits(model.ae_this_week)
         self.bits["lonely"][t] = np.packbits(model.residents.lonely)
+        from .instruments import INSTRUMENTS, observe
+
+        obs = observe(model, model.streams["history_instruments"].random((len(INSTRUMENTS), self.n)))
+        for k in self.observed:
+            self.bits[k][t] = obs[k]
         new_ref = model.referred_this_week & (self.first_referral < 0)
         self.first_referral[new_ref] = t
         new_in = model.intake_this_week & (self.first_intake < 0)
@@ -63,6 +73,11 @@ class ResidentHistory:
         """For residents ``who``, how many of the weeks ``[start, start + length)`` had ``outcome``
         (windows clipped to the recorded weeks); whole-array gathers, no per-resident loop."""
         who = np.asarray(who, np.int64)
+        if outcome in self.observed:  # scores, not events: only single-week windows make sense
+            if length != 1:
+                raise ValueError(f"{outcome} is a score observed each week: use windows of length 1")
+            t = np.clip(np.broadcast_to(start, who.shape), 0, self.weeks - 1)
+            return self.bits[outcome][t, who].astype(np.int64)
         csum = self.cumulative(outcome)
         lo = np.clip(start, 0, self.weeks)
         hi = np.clip(np.asarray(start) + length, 0, self.weeks)

@@ -36,6 +36,7 @@ STREAM_IDS: dict[str, int] = {
     "sex": 15,
     "people_init": 16,
     "instruments": 17,
+    "history_instruments": 18,
 }
 
 
