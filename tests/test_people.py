@@ -190,3 +190,22 @@ def test_lasting_loneliness_lasts_longer_than_new_loneliness():
     assert stay({}) > stay({"loneliness.trait_onset": 0.0, "loneliness.trait_recovery": 0.0,
                             "loneliness.ltc_multiplier": 1.0, "loneliness.living_alone_multiplier": 1.0,
                             "loneliness.neighbourhood_sd": 0.0})
+
+
+def test_loneliness_step_matches_the_plain_rule():
+    """The step computes 1 - exp(-rate) only below its bound; the plain rule for everyone agrees."""
+    from spsim.model.mechanisms.loneliness import Loneliness
+
+    m = make_model(small_config({"population.size": 3000}))
+    run_weeks(m, 3)
+    mech = next(x for x in m.mechanisms if isinstance(x, Loneliness))
+    rng = np.random.default_rng(2)
+    for _ in range(4):
+        u = rng.random((1, m.residents.n), dtype=np.float32)
+        r = m.residents
+        lc = m.network.count_flagged_neighbours(r.lonely)
+        onset, recovery = mech.rates(m, lc, m.network.degree() - lc)
+        p = -np.expm1(-np.where(r.lonely, recovery, onset) / 52.0)
+        expected = (u[0] < p) ^ r.lonely
+        mech.step(m, u)
+        assert np.array_equal(m.residents.lonely, expected)

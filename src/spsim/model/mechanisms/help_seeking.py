@@ -29,17 +29,21 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, max_k: int = 200) -> np
     lam = np.asarray(lam, np.float64)
     uu = np.asarray(u, np.float64)
     k = np.zeros(lam.shape, np.int32)
-    p = np.exp(-lam)
+    # exp(-lam) >= 1 - lam, so u < 1 - lam already means k = 0: only the others (about a share lam
+    # of residents) need the exact cumulative probabilities; the outcome is the same
+    cand = np.flatnonzero(uu >= 1.0 - lam)
+    lam_c, u_c = lam[cand], uu[cand]
+    p = np.exp(-lam_c)
     cdf = p.copy()
-    idx = np.flatnonzero(uu >= cdf)
+    idx = np.flatnonzero(u_c >= cdf)
     for j in range(1, max_k + 1):
         if not idx.size:
             break
-        k[idx] = j
-        p_i = p[idx] * lam[idx] / j
+        k[cand[idx]] = j
+        p_i = p[idx] * lam_c[idx] / j
         p[idx] = p_i
         cdf[idx] += p_i
-        idx = idx[uu[idx] >= cdf[idx]]
+        idx = idx[u_c[idx] >= cdf[idx]]
     return k
 
 
@@ -92,8 +96,12 @@ class HelpSeeking(Mechanism):
 
         ep = r.in_episode.astype(np.intp)
         lam_ae = r.ae_base * self.ae_ep.take(ep) * self.ae_social.take(social_units)
-        p_ae = -np.expm1(-lam_ae) + h.ae_unmet_gp_share * unmet
-        ae = u[3] < p_ae
+        bound = lam_ae + h.ae_unmet_gp_share * unmet
+        # p_ae = 1 - exp(-lam_ae) + share x unmet <= bound: only residents below the bound can
+        # attend, and p_ae is computed exactly for them (the same outcome as for everyone)
+        cand = np.flatnonzero(u[3] < bound)
+        ae = np.zeros(r.n, bool)
+        ae[cand] = u[3][cand] < -np.expm1(-lam_ae[cand]) + h.ae_unmet_gp_share * unmet[cand]
 
         model.gp_count = count
         model.seen_gp = seen

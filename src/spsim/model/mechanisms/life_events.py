@@ -36,8 +36,10 @@ class LifeEvents(Mechanism):
         h, lc = c.health, c.loneliness
         self.need_onset = weekly_prob(c.needs.onset_per_year * r.need_onset_mult).astype(np.float32)
         self.bit_values = (1 << np.arange(len(NEEDS), dtype=np.uint8)[:, None]).astype(np.uint8)
-        self.episode_base = h.episode_per_year * np.where(r.ltc, h.episode_ltc_multiplier, 1.0)
-        self.log_rr = np.log(h.episode_rr_per_ucla_point)
+        # weekly rates in float32 (the whole-array exp is the costly part of this step)
+        ltc = np.where(r.ltc, h.episode_ltc_multiplier, 1.0)
+        self.episode_base = (h.episode_per_year / 52.0 * ltc).astype(np.float32)
+        self.log_rr = np.float32(np.log(h.episode_rr_per_ucla_point))
         old = r.age_band == 2
         self.p_bereaved = weekly_prob(lc.bereavement_per_year * np.where(old, 2.5, 1.0)).astype(np.float32)
         self.p_grief_ends = np.float32(1.0 / lc.bereavement_weeks)
@@ -65,8 +67,14 @@ class LifeEvents(Mechanism):
         # with a = (u < p_end), b = (u < p_start): new = b ^ (present & ~(a ^ b)).
         ep = r.in_episode.copy()
         a = np.less(u[0], 1.0 / h.episode_mean_weeks)  # a Python float: compared in float32
-        rate = self.episode_base * np.exp(self.log_rr * (r.ucla.astype(np.float64) - 3.0))
-        b = np.less(u[0], weekly_prob(rate).astype(np.float32))
+        x = r.ucla - np.float32(3.0)
+        x *= self.log_rr
+        np.exp(x, out=x)
+        x *= self.episode_base  # weekly onset rate
+        np.negative(x, out=x)
+        np.expm1(x, out=x)
+        np.negative(x, out=x)  # p = 1 - exp(-rate)
+        b = np.less(u[0], x)
         now = _switch(ep, a, b)
         r.in_episode = now
         k = len(NEEDS)

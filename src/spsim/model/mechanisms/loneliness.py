@@ -129,9 +129,13 @@ class Loneliness(Mechanism):
         other = model.network.degree() - lonely_contacts
         onset, recovery = self.rates(model, lonely_contacts, other)
         rate = np.where(lonely, recovery, onset)
-        p = -np.expm1(-rate / WEEKS_PER_YEAR)
+        rate /= WEEKS_PER_YEAR
+        # p = 1 - exp(-rate) <= rate: only residents with u below rate can switch; p exactly for them
+        cand = np.flatnonzero(u[0] < rate)
+        switch = np.zeros(r.n, bool)
+        switch[cand] = u[0][cand] < -np.expm1(-rate[cand])
         # lonely: stays unless u < p (recovers); not lonely: becomes lonely if u < p
-        new_lonely = np.less(u[0], p) ^ lonely
+        new_lonely = switch ^ lonely
         r.lonely = new_lonely
         r.ucla = true_ucla(new_lonely, r.lonely_trait, r.bereaved, r.needs != 0, c.loneliness)
 
