@@ -12,14 +12,16 @@ import numpy as np
 
 class ResidentHistory:
     """Per-resident weekly record of GP consultations (counts, one byte per resident per week),
-    A&E attendances and loneliness (packed bits: one bit per resident per week), the instruments
-    a questionnaire would record at the end of each week (observed UCLA-3, ONS4 life satisfaction
-    and SWEMWBS with measurement noise, :mod:`spsim.model.instruments`, one byte each; the noise
-    comes from the ``history_instruments`` stream, so the model's luck is untouched and two runs on
-    the same seed get the same noise), plus each resident's first referral and first intake week.
+    A&E attendances, loneliness and mainly-social consultations (packed bits: one bit per resident
+    per week; ``social`` records a consultation that was mainly for a social need, as a GP record's
+    reason code would show it, so a study may use it to match controls), the instruments a
+    questionnaire would record at the end of each week (observed UCLA-3, ONS4 life satisfaction and
+    SWEMWBS with measurement noise, :mod:`spsim.model.instruments`, one byte each; the noise comes
+    from the ``history_instruments`` stream, so the model's luck is untouched and two runs on the
+    same seed get the same noise), plus each resident's first referral and first intake week.
     50,000 residents x 4 years is about 42 MB."""
 
-    outcomes = ("gp", "ae", "lonely", "ucla3", "life_satisfaction", "swemwbs")
+    outcomes = ("gp", "ae", "lonely", "social", "ucla3", "life_satisfaction", "swemwbs")
     counted = ("gp",)
     observed = ("ucla3", "life_satisfaction", "swemwbs")
 
@@ -41,6 +43,7 @@ class ResidentHistory:
         self.bits["gp"][t] = np.minimum(getattr(model, "gp_count", model.seen_gp), 255)
         self.bits["ae"][t] = np.packbits(model.ae_this_week)
         self.bits["lonely"][t] = np.packbits(model.residents.lonely)
+        self.bits["social"][t] = np.packbits(model.seen_social)
         from .instruments import INSTRUMENTS, observe
 
         obs = observe(model, model.streams["history_instruments"].random((len(INSTRUMENTS), self.n)))
