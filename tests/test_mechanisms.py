@@ -341,11 +341,12 @@ def test_consultations_never_exceed_practice_capacity():
     full_weeks = []
 
     def after(model, u, state):
-        seen = np.bincount(model.residents.practice[model.seen_gp], minlength=model.practices.n)
+        seen = np.bincount(model.residents.practice, weights=model.gp_count, minlength=model.practices.n)
         cap = model.practices.capacity
         assert (seen <= cap).all()
         t = model.tally
-        assert t["gp_consultations"] == model.seen_gp.sum()
+        assert t["gp_consultations"] == model.gp_count.sum()
+        assert np.array_equal(model.seen_gp, model.gp_count > 0)
         assert t["gp_consultations"] + t["gp_unmet"] == t["gp_requests"]
         assert t["gp_social_consultations"] <= t["gp_consultations"]
         full_weeks.append(bool((seen == cap).any() and t["gp_unmet"] > 0))

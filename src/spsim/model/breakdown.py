@@ -62,7 +62,7 @@ class GroupOutcomes:
         c["wait_weeks"][take] += model.taken_on_waits.astype(np.int32)
         c["intake"][np.flatnonzero(model.intake_this_week)] += 1
         c["supported"][np.flatnonzero(model.discharged)] += 1
-        c["gp"] += model.seen_gp
+        c["gp"] += model.gp_count  # consultations this week (help_seeking)
         c["ae"] += model.ae_this_week
         c["lonely_weeks"] += r.lonely
         self.weeks += 1

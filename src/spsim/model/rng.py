@@ -33,7 +33,11 @@ STREAM_IDS: dict[str, int] = {
     "initial_loneliness": 12,
     "connectors": 13,
     "development": 14,
-    "attributes": 18,  # 15-17 left free: the people branch adds "sex", "people_init", "instruments"
+    # 15: once "sex", now drawn with age group and disability from "attributes"
+    "people_init": 16,
+    "instruments": 17,
+    "attributes": 18,
+    "history_instruments": 19,
 }
 
 

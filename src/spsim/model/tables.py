@@ -102,6 +102,13 @@ class ResidentTable(Table):
         "connector": (np.bool_, False),  # community connector signposting their own ties
         "times_referred": (np.int16, 0),
         "times_supported": (np.int16, 0),
+        # people: health, loneliness and the instruments (docs/ODD.md, "People")
+        "episode_gp": (np.float32, 0.0),  # extra GP demand per week of the current illness episode
+        "bereaved": (np.bool_, False),  # recently bereaved of someone close
+        "lonely_trait": (np.float32, 0.0),  # lasting disposition to loneliness (standard normal)
+        "ucla": (np.float32, 4.0),  # true UCLA-3 loneliness score (3-9, continuous)
+        "swemwbs_offset": (np.float32, 0.0),  # lasting person-level part of SWEMWBS beyond wellbeing
+        "ls_offset": (np.float32, 0.0),  # lasting person-level part of life satisfaction beyond wellbeing
     }
 
 

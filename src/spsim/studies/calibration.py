@@ -76,14 +76,49 @@ TARGETS: tuple[Target, ...] = (
 EVIDENCE: tuple[Target, ...] = tuple(t for t in TARGETS if t.evidence)
 
 
+#: Patterns of people, measured on per-resident histories (spsim.studies.patterns). The bands are
+#: the published ranges where a range is published, else an assumption around the point estimate
+#: (said in each source).
+PEOPLE_TARGETS: tuple[Target, ...] = (
+    Target("fa_top10_share", "consultations made by the top 10% of attenders in a year (share)", 0.35, 0.50,
+           "Vedsted & Christensen 2005 review: 30-50%; Kontopantelis et al. 2021 (845 UK practices): ~40%",
+           lambda s: s["fa_top10_share"]),
+    Target("fa_top3_share", "consultations made by the top 3% of attenders over the recorded years (share)", 0.12, 0.20,
+           "Neal et al. 1998 (Leeds, 41 months): 15%; band an assumption", lambda s: s["fa_top3_share_all_years"]),
+    Target("fa_persistence", "top-10% attenders of one year still top 10% the next (share)", 0.25, 0.45,
+           "Vedsted & Christensen 2005: up to 40% still frequent attenders the following year; band an assumption",
+           lambda s: s["fa_persistence"]),
+    Target("lonely_rr_d1", "loneliness at one degree from a lonely resident (x prevalence)", 1.30, 1.80,
+           "Cacioppo, Fowler & Christakis 2009: +52%; band an assumption", lambda s: s["lonely_rr_d1"]),
+    Target("lonely_rr_d2", "loneliness at two degrees from a lonely resident (x prevalence)", 1.10, 1.45,
+           "Cacioppo, Fowler & Christakis 2009: +25%; band an assumption", lambda s: s["lonely_rr_d2"]),
+    Target("lonely_rr_d3", "loneliness at three degrees from a lonely resident (x prevalence)", 1.03, 1.30,
+           "Cacioppo, Fowler & Christakis 2009: +15%; band an assumption", lambda s: s["lonely_rr_d3"]),
+    Target("lonely_ratio_young_old", "lonely often/always, under 25 vs 65+ (ratio)", 2.0, 4.5,
+           "Community Life Survey 2016/17 (ONS 2018): 9.8% of 16-24s vs about 3% of 65+",
+           lambda s: s["lonely_ratio_young_old"]),
+    Target("lonely_ratio_ltc", "lonely often/always, long-term condition or disability vs none (ratio)",
+           2.0, 5.0,
+           "Community Life Survey 2018/19 (ONS 2020): 23.6% / 9.2% of disabled people limited a lot / a little vs 3.8%",
+           lambda s: s["lonely_ratio_ltc"]),
+    Target("lonely_ratio_deprivation", "lonely often/always, most vs least deprived quintile (ratio)", 1.1, 2.5,
+           "Community Life Survey 2019/20: more in the most deprived areas (direction; band an assumption)",
+           lambda s: s["lonely_ratio_deprivation"]),
+    Target("gp_rr_per_ucla_point", "GP visits per UCLA-3 point, adjusted for health (rate ratio)", 1.01, 1.05,
+           "NICOLA (Burns et al. 2021): about 3% more GP visits per point after adjustment; band an assumption",
+           lambda s: s["gp_rr_per_ucla_point"]),
+)
+TARGETS = TARGETS + PEOPLE_TARGETS
+
+
 def measure(summary: dict) -> dict[str, float]:
     return {t.key: float(t.measure(summary)) for t in TARGETS}
 
 
 def _replicate_measures(cfg: Config, replicate: int) -> dict[str, float]:
-    from .runner import run_replicate
+    from .patterns import run_measured
 
-    return measure(run_replicate(cfg, replicate).summary)
+    return measure(run_measured(cfg, replicate))
 
 
 def check_targets(cfg: Config, workers: int = 1) -> pd.DataFrame:
@@ -136,9 +171,9 @@ def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
 
 def _abc_sample(cfg: Config, i: int) -> dict[str, float]:
     """Mean of each target measure over the config's replicates."""
-    from .runner import run_replicate
+    from .patterns import run_measured
 
-    runs = [measure(run_replicate(cfg, r).summary) for r in range(cfg.simulation.replicates)]
+    runs = [measure(run_measured(cfg, r)) for r in range(cfg.simulation.replicates)]
     return {k: float(np.mean([m[k] for m in runs])) for k in runs[0]}
 
 

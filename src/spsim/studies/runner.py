@@ -78,14 +78,26 @@ class RunResult:
 
 
 def run_replicate(
-    cfg: Config, replicate: int, progress: Callable[[int], None] | None = None
+    cfg: Config, replicate: int, progress: Callable[[int], None] | None = None,
+    panel: tuple[str, str] | None = None,
 ) -> ReplicateResult:
-    """Build and run one replicate (importable at top level so worker processes can call it)."""
+    """Build and run one replicate (importable at top level so worker processes can call it).
+    ``panel = (folder, period)`` also writes ``panel-<r>.parquet`` and ``network-<r>.parquet`` there
+    (see :mod:`spsim.studies.panel`)."""
     from ..model.simulation import SocialPrescribingModel
 
     seed_seq = replicate_seeds(cfg.simulation.seed, cfg.simulation.replicates)[replicate]
+    analyzers = []
+    if panel is not None:
+        from pathlib import Path
+
+        from .panel import PanelWriter
+
+        folder = Path(panel[0])
+        analyzers.append(PanelWriter(folder / f"panel-{replicate}.parquet", panel[1],
+                                     folder / f"network-{replicate}.parquet"))
     t0 = time.perf_counter()
-    model = SocialPrescribingModel(cfg, replicate=replicate, seed_seq=seed_seq, agents=False)
+    model = SocialPrescribingModel(cfg, replicate=replicate, seed_seq=seed_seq, agents=False, analyzers=analyzers)
     t1 = time.perf_counter()
     model.run(progress)
     t2 = time.perf_counter()
@@ -146,16 +158,18 @@ def run(
     cfg: Config,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    panel: tuple[str, str] | None = None,
 ) -> RunResult:
-    """Run every replicate of ``cfg``. ``progress(k)`` receives weeks completed."""
+    """Run every replicate of ``cfg``. ``progress(k)`` receives weeks completed; ``panel`` as in
+    :func:`run_replicate`."""
     reps = cfg.simulation.replicates
     t0 = time.perf_counter()
     workers = max(1, min(workers, reps))
     result = RunResult(cfg=cfg, workers=workers)
     weeks_per_rep = cfg.simulation.burn_in_weeks + cfg.simulation.weeks
-    tasks = [(cfg, r) for r in range(reps)]
+    tasks = [(cfg, r, None, panel) for r in range(reps)]
     if workers == 1:
-        result.replicates = [run_replicate(cfg, r, progress) for r in range(reps)]
+        result.replicates = [run_replicate(cfg, r, progress, panel) for r in range(reps)]
     else:
         done = (lambda _res: progress(weeks_per_rep)) if progress is not None else None
         result.replicates = map_ordered(run_replicate, tasks, workers, done)

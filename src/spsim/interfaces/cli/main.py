@@ -34,6 +34,9 @@ def build_parser() -> Parser:
     r = sub.add_parser("run", help="run a scenario and write its results")
     r.add_argument("config", nargs="?", help=HELP["config"])
     add_run_options(r, replace=True)
+    r.add_argument("--panel", choices=("weekly", "monthly", "quarterly"),
+                   help="also write panel.parquet (one row per resident per period) and network.parquet "
+                        "(docs/panel.md)")
 
     e = sub.add_parser("evaluate", help="true effect of the service vs pre-post and matched-control estimates")
     e.add_argument("config", nargs="?", help=HELP["config"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import platform
+import shutil
 import sys
 from pathlib import Path
 
@@ -109,8 +110,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         bar = tqdm(total=total_weeks, unit="wk", desc=f"{sim.name} x{sim.replicates}", file=sys.stderr,
                    disable=None, mininterval=0.5, leave=False)
+    panel = getattr(args, "panel", None)
+    parts = None
+    if panel is not None:
+        import tempfile
+
+        parts = Path(tempfile.mkdtemp(prefix=".spsim-panel-"))
     try:
-        result = run(cfg, workers=args.workers, progress=bar.update if bar is not None else None)
+        result = run(cfg, workers=args.workers, progress=bar.update if bar is not None else None,
+                     panel=(str(parts), panel) if parts is not None else None)
+    except BaseException:
+        if parts is not None:
+            shutil.rmtree(parts, ignore_errors=True)
+        raise
     finally:
         if bar is not None:
             bar.close()
@@ -146,18 +158,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         },
     }
 
+    if panel is not None:
+        from ...studies.panel import NETWORK_COLUMNS, PANEL_COLUMNS
+
+        info["panel"] = {"period": panel,
+                         "panel_columns": {k: m for k, (_, m) in PANEL_COLUMNS.items()},
+                         "network_columns": {k: m for k, (_, m) in NETWORK_COLUMNS.items()}}
+
     def write(tmp: Path) -> None:
         write_parquet(ts, tmp / "timeseries.parquet")
         write_csv(ts, tmp / "timeseries.csv")
         write_csv(summary, tmp / "summary.csv")
         write_csv(by_group, tmp / "summary_by_group.csv")
         write_json(info, tmp / "run.json")
+        if parts is not None:
+            from ...studies.panel import NETWORK_SCHEMA, PANEL_SCHEMA, merge_parts
 
-    atomic_output(out, write, kind="run")
+            reps = range(sim.replicates)
+            merge_parts([parts / f"panel-{r}.parquet" for r in reps], tmp / "panel.parquet", PANEL_SCHEMA)
+            merge_parts([parts / f"network-{r}.parquet" for r in reps], tmp / "network.parquet", NETWORK_SCHEMA)
+
+    try:
+        atomic_output(out, write, kind="run")
+    finally:
+        if parts is not None:
+            shutil.rmtree(parts, ignore_errors=True)
     if not args.quiet:
         print(f"spsim {__version__}: {sim.name}, {cfg.population.size:,} residents, {sim.weeks} weeks "
               f"(+{sim.burn_in_weeks} burn-in), {sim.replicates} replicate(s), seed {sim.seed}, "
               f"{result.wall_seconds:.1f} s")
         print("\n".join(_summary_lines(summary)))
-        print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, summary_by_group.csv, run.json")
+        extra = ", panel.parquet, network.parquet" if panel is not None else ""
+        print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, summary_by_group.csv, "
+              f"run.json{extra}")
     return 0
