@@ -111,7 +111,10 @@ def check_week(model, n: int, agents: bool) -> None:
     assert all(v >= 0 for v in t.values()), {k: v for k, v in t.items() if v < 0}
     assert t["gp_consultations"] + t["gp_unmet"] == t["gp_requests"]
     assert t["gp_social_consultations"] <= t["gp_consultations"]
-    assert t["referrals_refused"] <= t["referrals"] == t["referrals_gp"] + t["referrals_self"]
+    from spsim.model.mechanisms.referral import ROUTES
+    assert t["referrals_refused"] <= t["referrals"] == sum(t["referrals_" + k] for k in ROUTES)
+    # vacant posts hold no clients (their caseload was handed over or put back on the list)
+    assert not w.clients[~w.in_post].any()
     assert t["lw_intake"] <= t["lw_taken_on"]
     assert t["group_attendance"] == r.attended.sum()
     network = model.network.group

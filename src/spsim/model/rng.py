@@ -33,6 +33,10 @@ STREAM_IDS: dict[str, int] = {
     "initial_loneliness": 12,
     "connectors": 13,
     "development": 14,
+    "referral_routes": 15,
+    "workforce": 16,
+    "link_work_flex": 17,
+    "community_flex": 18,
 }
 
 

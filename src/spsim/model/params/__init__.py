@@ -28,7 +28,7 @@ from .community import (
 from .people import HealthParams, LonelinessParams, NeedsParams, WellbeingParams
 from .place import NetworkParams, PopulationParams, PracticeParams, SimulationParams
 from .scenario import CostParams, ShockParams
-from .service import LinkWorkerParams, ReferralParams, TeamParams
+from .service import DemandParams, LinkWorkerParams, ReferralParams, TeamParams, WorkforceParams
 
 
 class Config(Section):
@@ -45,6 +45,8 @@ class Config(Section):
     link_workers: LinkWorkerParams = LinkWorkerParams()
     groups: GroupParams = GroupParams()
     volunteering: VolunteeringParams = VolunteeringParams()
+    demand: DemandParams = DemandParams()
+    workforce: WorkforceParams = WorkforceParams()
     teams: list[TeamParams] = P([], unit="-", source="local model", doc="Extra link-work teams (see TeamParams)")
     connectors: ConnectorParams = ConnectorParams()
     community_development: CommunityDevelopmentParams = CommunityDevelopmentParams()
@@ -96,6 +98,7 @@ __all__ = [
     "Config",
     "ConnectorParams",
     "CostParams",
+    "DemandParams",
     "GrantParams",
     "GroupParams",
     "HealthParams",
@@ -115,5 +118,6 @@ __all__ = [
     "TeamParams",
     "VolunteeringParams",
     "WellbeingParams",
+    "WorkforceParams",
     "parameter_table",
 ]
