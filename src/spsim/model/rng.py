@@ -35,8 +35,7 @@ STREAM_IDS: dict[str, int] = {
     "development": 14,
     "referral_routes": 15,
     "workforce": 16,
-    "link_work_flex": 17,
-    "community_flex": 18,
+    "community_flex": 17,
 }
 
 

@@ -5,12 +5,13 @@ A group's places are ``places_per_volunteer`` x its volunteers, capped at ``max_
 members never exceed places (when volunteers leave, the newest members lose their place). A
 group below ``volunteers_needed`` for ``weeks_short_to_close`` weeks, or out of money, closes
 and releases its members and volunteers. Groups also fold at ``fold_per_year`` for reasons
-outside the model; residents start new groups at ``fold_per_year`` x ``groups.count`` a year
-(replacement: the place's capacity to sustain groups, its venues, organisers and funders, is
-what ``groups.count`` sets; assumption) plus ``new_per_year_per_10k``. With constant levers the
-number of groups therefore settles near ``groups.count`` less the groups that close for want
-of volunteers or money (the earlier rule, a constant founding rate with closures only for want
-of volunteers or money, let the number of groups grow for years).
+outside the model; residents start new groups at ``refill_per_year`` for each group the place
+is short of ``groups.count`` (density-dependent founding: the place's venues, organisers and
+funders, which ``groups.count`` stands for, are taken up again; assumption) plus
+``new_per_year_per_10k``. With constant levers the number of groups settles within a year or so
+at ``count x refill / (refill + fold + other closures)`` (the earlier rule, a constant founding
+rate with closures only for want of volunteers or money, let the number of groups drift for
+years).
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ class Groups(Mechanism):
             self._trim_over_capacity(model)
 
         # 4. new groups started by residents, and by community developers where demand is unmet
-        founding = gp.new_per_year_per_10k * r.n / 10_000 + gp.fold_per_year * gp.count
+        community_open = int(np.count_nonzero(g.open & (g.fixed_weeks == 0))) if g.n else 0
+        founding = gp.new_per_year_per_10k * r.n / 10_000 + gp.refill_per_year * max(gp.count - community_open, 0)
         k = int(model.streams["community"].poisson(founding / 52.0))
         self._start_groups(model, u[2], k, kinds=None)
         cd = c.community_development

@@ -41,7 +41,9 @@ class GroupParams(Section):
     new_per_year_per_10k: float = P(0.0, ge=0, le=1000, unit="groups per 10,000 residents per year", source="assumption",
                                     doc="Groups started by residents beyond those replacing groups that fold (growth of the sector)")
     fold_per_year: float = P(0.2, ge=0, le=10, unit="per group-year", source="assumption (small groups' organisers move on, venues are lost)",
-                             doc="Rate at which open community groups fold for reasons outside the model; residents start new groups at this rate x groups.count, so the sector keeps its size unless volunteers or money run short")
+                             doc="Rate at which open community groups fold for reasons outside the model (organisers move on, venues are lost)")
+    refill_per_year: float = P(1.0, ge=0, le=52, unit="per missing group per year", source="assumption (density-dependent founding, as in organisational ecology: Hannan & Freeman 1989)",
+                               doc="Residents start new groups at this rate for each group the place is short of groups.count (venues, organisers and funders freed by closures are taken up again)")
 
 
 class VolunteeringParams(Section):
