@@ -359,7 +359,7 @@ def test_reproducible_bytes_whatever_the_workers(tmp_path):
     (["compare", "configs/default.toml", "{bad}", "--out", "{out}"], "link_workers.ftee"),
     (["compare", "configs/default.toml", "configs/default.yaml", "--set", "link_workers.nope=1", "--out", "{out}"],
      "link_workers.nope"),
-    (["compare", "configs/default.toml", "configs/default.yaml"], "--out"),
+    (["compare", "configs/default.toml", "configs/default.yaml", "--out"], "--out"),
     (["compare", "configs/default.toml", "{other}", "--out", "{file}"], "not a directory"),
     (["compare", "configs/default.toml", "{other}", "--replicates", "0", "--out", "{out}"], "replicates"),
 ])

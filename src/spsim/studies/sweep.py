@@ -47,6 +47,7 @@ from ..errors import UsageError
 from ..io import OutputError, atomic_output, check_output_dir, write_csv, write_json, write_parquet
 from ..model.outcomes import COLUMNS
 from .experiment import SUMMARY_KEYS, Experiment, Run
+from .stats import t_half_width
 
 RUNS = "runs"
 INDEX = "index.jsonl"
@@ -400,7 +401,8 @@ def gather(exp: Experiment, out: Path) -> pd.DataFrame:
 
 
 def by_point(exp: Experiment, summary: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95% interval (normal, over replicates) of each outcome at each point."""
+    """Mean and 95% interval (Student-t over the point's replicates, :mod:`spsim.studies.stats`) of
+    each outcome at each point."""
     ok = summary[summary.status == "ok"]
     g = ok.groupby("point")
     out = pd.DataFrame({"point": np.arange(len(exp.points), dtype=np.int64)})
@@ -411,7 +413,7 @@ def by_point(exp: Experiment, summary: pd.DataFrame) -> pd.DataFrame:
         mean = g[o].mean().reindex(out.point).to_numpy()
         n = g[o].count().reindex(out.point, fill_value=0).to_numpy()
         sd = g[o].std(ddof=1).reindex(out.point).to_numpy()
-        half = 1.96 * sd / np.sqrt(np.maximum(n, 1))
+        half = t_half_width(sd, n)
         out[o] = mean
         out[f"{o}_ci_low"] = mean - half
         out[f"{o}_ci_high"] = mean + half

@@ -3,27 +3,48 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import platform
 import sys
 from pathlib import Path
 
 from ... import __version__
+from ...errors import UsageError
 from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
-from ...model.config import simulation_overrides, to_dict
+from ...model.config import diff_from_defaults, to_dict
 from ...model.outcomes import COLUMNS
-from ...model.params import parameter_table
-from .common import dump_toml, load
+from ...model.params import Config, parameter_table
+from ...studies.stats import t_interval
+from .common import dump_toml, load, out_dir
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     cfg = load(args)
-    print(f"# {args.config or 'built-in default town'}: valid")
-    print(dump_toml(to_dict(cfg)), end="")
+    where = args.config or "built-in default town"
+    if not args.diff:
+        print(f"# {where}: valid")
+        print(dump_toml(to_dict(cfg)), end="")
+        return 0
+    diff = diff_from_defaults(cfg)
+    n = sum(len(v) if isinstance(v, dict) else 1 for v in diff.values())
+    print(f"# {where}: valid; " + (f"{n} setting(s) differ from the built-in default town" if diff
+                                   else "the same as the built-in default town"))
+    print(dump_toml(diff), end="")
     return 0
+
+
+def _sections() -> list[str]:
+    return list(Config.model_fields)
 
 
 def cmd_params(args: argparse.Namespace) -> int:
     rows = parameter_table()
+    if args.section is not None:
+        if args.section not in _sections():
+            close = difflib.get_close_matches(args.section, _sections(), n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else f"sections: {', '.join(_sections())}"
+            raise UsageError(f"params: no section '{args.section}'; {hint}")
+        rows = [r for r in rows if r["key"].split(".")[0].removesuffix("[]") == args.section]
     if args.markdown:
         print("| key | default | unit | range | source | meaning |")
         print("|---|---|---|---|---|---|")
@@ -37,7 +58,8 @@ def cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary_lines(summary, reps: int) -> list[str]:
+def _summary_lines(summary) -> list[str]:
+    """Each outcome's mean over replicates, with its Student-t 95% interval (spsim.studies.stats)."""
     show = [
         ("lonely_share_mean", "share lonely (mean)", "{:.1%}"),
         ("gp_consultations_per_person_year", "GP consultations per person-year", "{:.2f}"),
@@ -57,20 +79,19 @@ def _summary_lines(summary, reps: int) -> list[str]:
         if col.empty:
             out.append(f"  {label:38s} -")
             continue
-        mean = fmt.format(col.mean())
-        if reps > 1:
-            lo, hi = col.quantile(0.025), col.quantile(0.975)
-            out.append(f"  {label:38s} {mean}  (95% of replicates {fmt.format(lo)} to {fmt.format(hi)})")
+        m, lo, hi, _, n = t_interval(col.to_numpy(float), nonnegative=True)  # every row is a level
+        if n > 1:
+            out.append(f"  {label:38s} {fmt.format(m)}  (95% interval {fmt.format(lo)} to {fmt.format(hi)})")
         else:
-            out.append(f"  {label:38s} {mean}")
+            out.append(f"  {label:38s} {fmt.format(m)}")
     return out
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ...studies.runner import run
 
-    cfg = load(args, simulation_overrides(args.seed, args.weeks, args.replicates))
-    out = args.out or Path("results") / cfg.simulation.name
+    cfg = load(args)
+    out = out_dir(args, cfg)
     check_output_dir(out)
 
     sim = cfg.simulation
@@ -125,6 +146,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"spsim {__version__}: {sim.name}, {cfg.population.size:,} residents, {sim.weeks} weeks "
               f"(+{sim.burn_in_weeks} burn-in), {sim.replicates} replicate(s), seed {sim.seed}, "
               f"{result.wall_seconds:.1f} s")
-        print("\n".join(_summary_lines(summary, sim.replicates)))
+        print("\n".join(_summary_lines(summary)))
         print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, run.json")
     return 0
