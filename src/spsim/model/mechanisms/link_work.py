@@ -58,13 +58,17 @@ class LinkWork(Mechanism):
         status = r.lw_status
 
         reneged = (status == WAITING) & (u[0] < c.referral.reneging_per_week)
-        p_drop = np.where(r.lw_contacts < lw.effective_dose, lw.dropout_per_week + lw.early_dropout_per_week,
-                          lw.dropout_per_week)
-        dropped = (status == ACTIVE) & (u[0] < p_drop)
-        leave_link_work(model, reneged | dropped)
+        # drop-out: the same element-wise rule on the clients' index list
+        act = np.flatnonzero(status == ACTIVE)
+        early = r.lw_contacts[act] < lw.effective_dose
+        p_drop = np.where(early, lw.dropout_per_week + lw.early_dropout_per_week, lw.dropout_per_week)
+        gone = u[0][act] < p_drop
+        dropped = act[gone]
+        leave_link_work(model, np.concatenate([np.flatnonzero(reneged), dropped]))
 
         # this week's contact, for clients of workers at work
-        act = np.flatnonzero(r.lw_status == ACTIVE)
+        act = act[~gone]
+        on_caseload = act
         away = ~workers.in_post | workers.on_leave if workers.n else np.zeros(0, bool)
         act = act[~away[r.lw_worker[act]]] if workers.n else act
         r.lw_contacts[act] += 1
@@ -136,10 +140,13 @@ class LinkWork(Mechanism):
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True
         r.group_accompanied[low] = True
-        model.lw_effective = (r.lw_status == ACTIVE) & (r.lw_contacts >= lw.effective_dose)
+        effective = np.zeros(r.n, bool)
+        still_on = np.concatenate([on_caseload[r.lw_status[on_caseload] == ACTIVE], eng])
+        effective[still_on[r.lw_contacts[still_on] >= lw.effective_dose]] = True
+        model.lw_effective = effective
 
         t["lw_reneged"] += int(reneged.sum())
-        t["lw_dropouts"] += int(dropped.sum())
+        t["lw_dropouts"] += int(dropped.size)
         t["clients_supported"] += int(done.sum())
         t["lw_taken_on"] += int(take.size)
         t["lw_intake"] += int(eng.size)

@@ -145,27 +145,34 @@ class Referral(Mechanism):
         # link workers with spare capacity reach out; the voluntary sector and social care refer
         d = c.demand
         taken = by_gp | by_self | by_connector | by_outreach
-        open_ = eligible & ~taken
+        # (the same element-wise rules on the index list of residents still open to a route)
+        open_idx = np.flatnonzero(eligible & ~taken)
         spare = spare_places(model)
-        by_inreach = np.zeros(r.n, bool)
-        by_groups = np.zeros(r.n, bool)
-        if spare and d.inreach_per_spare_place > 0:
+        counts = {}
+        found = []
+        if spare and d.inreach_per_spare_place > 0 and open_idx.size:
             effort = d.inreach_per_spare_place * spare
-            listed = np.flatnonzero(open_ & (r.ltc | (r.age_band == 2) | r.lives_alone))
-            if listed.size:
-                p = min(effort * (1.0 - d.inreach_groups_share) / listed.size, 1.0)
-                by_inreach[listed[v[0][listed] < p]] = True
-            members = np.flatnonzero(open_ & ~by_inreach & (r.group >= 0))
-            if members.size:
-                p = min(effort * d.inreach_groups_share / members.size, 1.0)
-                by_groups[members[v[1][members] < p]] = True
-        open_ &= ~(by_inreach | by_groups)
-        by_vcs = open_ & ((r.needs & PRACTICAL_NEEDS) != 0) & (v[2] < below(weekly_prob(d.vcs_per_year) / discourage))
-        open_ &= ~by_vcs
+            on_list = r.ltc[open_idx] | (r.age_band[open_idx] == 2) | r.lives_alone[open_idx]
+            listed = open_idx[on_list]
+            p = min(effort * (1.0 - d.inreach_groups_share) / max(listed.size, 1), 1.0)
+            hit = listed[v[0][listed] < p]
+            rest = open_idx if hit.size == 0 else np.setdiff1d(open_idx, hit, assume_unique=True)
+            members = rest[r.group[rest] >= 0]
+            p = min(effort * d.inreach_groups_share / max(members.size, 1), 1.0)
+            hit_g = members[v[1][members] < p]
+            counts["inreach"], counts["groups"] = hit.size, hit_g.size
+            found += [hit, hit_g]
+            open_idx = np.setdiff1d(rest, hit_g, assume_unique=True)
+        p_vcs = below(weekly_prob(d.vcs_per_year) / discourage)
+        vcs = ((r.needs[open_idx] & PRACTICAL_NEEDS) != 0) & (v[2][open_idx] < p_vcs)
         p_sc = below(weekly_prob(d.social_care_per_year) / discourage)
-        by_social_care = open_ & (r.age_band == 2) & r.ltc & (v[3] < p_sc)
+        sc = ~vcs & (r.age_band[open_idx] == 2) & r.ltc[open_idx] & (v[3][open_idx] < p_sc)
+        counts["vcs"], counts["social_care"] = int(vcs.sum()), int(sc.sum())
+        found += [open_idx[vcs], open_idx[sc]]
 
-        referred = taken | by_inreach | by_groups | by_vcs | by_social_care
+        referred = taken.copy()
+        for idx in found:
+            referred[idx] = True
         refused = referred & (u[2] < rp.refusal)
         accepted = referred & ~refused
 
@@ -176,8 +183,9 @@ class Referral(Mechanism):
         r.lw_team[accepted] = team[accepted]
         model.referred_this_week = referred
         t["referrals"] += int(referred.sum())
-        for route, mask in zip(ROUTES, (by_gp, by_self, by_connector, by_outreach, by_inreach, by_groups,
-                                        by_vcs, by_social_care), strict=True):
+        for route, mask in zip(ROUTES[:4], (by_gp, by_self, by_connector, by_outreach), strict=True):
             t["referrals_" + route] += int(np.count_nonzero(mask))
+        for route in ROUTES[4:]:
+            t["referrals_" + route] += int(counts.get(route, 0))
         t["referrals_refused"] += int(refused.sum())
         t["referrals_accepted"] += int(accepted.sum())
