@@ -158,13 +158,15 @@ def check_week(model, n: int, agents: bool) -> None:
     assert t["gp_consultations"] + t["gp_unmet"] == t["gp_requests"]
     assert t["gp_social_consultations"] <= t["gp_consultations"]
     # every referral comes by exactly one route, and is either refused or accepted
-    routes = t["referrals_gp"] + t["referrals_self"] + t["referrals_connector"] + t["referrals_outreach"]
-    assert t["referrals"] == routes
+    from spsim.model.mechanisms.referral import ROUTES
+    assert t["referrals"] == sum(t["referrals_" + k] for k in ROUTES)
     assert t["referrals"] == t["referrals_refused"] + t["referrals_accepted"]
     if not (cfg.shock.shielding_outreach_per_year > 0 and t["lockdown"]) and cfg.outreach.per_year == 0:
         assert t["referrals_outreach"] == 0
     if cfg.connectors.count == 0 and cfg.connectors.from_spillover_share == 0:
         assert t["referrals_connector"] == 0 and t["signposted_to_groups"] == 0
+    # vacant posts hold no clients (their caseload was handed over or put back on the list)
+    assert not w.clients[~w.in_post].any()
     assert t["lw_intake"] <= t["lw_taken_on"]
     assert t["group_attendance"] == r.attended.sum()
     network = model.network.group

@@ -34,7 +34,8 @@ from spsim.model.population import WEEKS_PER_YEAR
 from spsim.model.tables import NEEDS, popcount8
 
 #: Plenty of referrals, so queues and caseloads fill in a few weeks of a 2,000-resident town.
-BUSY = {"referral.self_referral_per_year": 3.0, "link_workers.fte": 1.5}
+BUSY = {"referral.self_referral_per_year": 3.0, "link_workers.fte": 1.5, "workforce.leave_weeks_per_year": 0.0,
+        "workforce.turnover_per_year": 0.0}
 
 
 def tally_sum(model, weeks: int, *keys: str) -> dict[str, int]:
@@ -440,7 +441,7 @@ def test_only_eligible_residents_are_referred():
 
 # ============================================================== 6. link work
 def test_caseload_cap_is_never_exceeded():
-    m = make_model(small_config(BUSY))
+    m = make_model(small_config({**BUSY, "link_workers.engagement": 1.0}))  # every place taken is filled
     full = []
 
     def check(model):
@@ -459,33 +460,58 @@ def test_caseload_cap_is_never_exceeded():
     assert sum(full) >= 5, "caseloads never full: the cap was not tested"
 
 
-def test_discharge_after_contacts_per_client_plus_one_if_accompanied():
+def test_discharge_after_planned_contacts_plus_one_if_accompanied_or_when_goals_are_met():
     contacts = 5
-    cfg = small_config({**BUSY, "link_workers.contacts_per_client": contacts,
+    cfg = small_config({**BUSY, "link_workers.contacts_per_client": contacts, "link_workers.contacts_min": 4,
+                        "link_workers.pressure_shortening": 0.0, "link_workers.match_at_contact": 2,
                         "link_workers.accompany_below_confidence": 0.6})
+    lw = cfg.link_workers
     m = make_model(cfg)
     discharged = {True: 0, False: 0}
+    goals = []
 
     def before(model, u):
         r = model.residents
-        return r.lw_status.copy(), r.lw_contacts.copy(), r.lw_accompanied.copy(), r.lw_since.copy()
+        return r.lw_status.copy(), r.lw_contacts.copy(), r.lw_accompanied.copy(), r.lw_since.copy(), r.lw_planned.copy()
 
     def after(model, u, state):
-        status, nc, acc, since = state
+        status, nc, acc, since, planned = state
         r, w = model.residents, model.week
         done = model.discharged
         assert (status[done] == ACTIVE).all()
-        assert (nc[done] + 1 == contacts + acc[done]).all()
-        assert (w - since[done] == contacts - 1 + acc[done]).all()  # the intake week is contact 1
+        full = nc[done] + 1 == planned[done] + acc[done]
+        met = (r.needs[done] == 0) & ~r.lonely[done] & (nc[done] + 1 >= min(lw.contacts_min, lw.effective_dose))
+        assert (full | met).all()
+        assert (nc[done] + 1 <= planned[done] + acc[done]).all()
+        assert (w - since[done] == nc[done]).all()  # the intake week is contact 1, one contact a week
         on = r.lw_status == ACTIVE
-        assert (r.lw_contacts[on] < contacts + r.lw_accompanied[on]).all()
+        assert ((r.lw_planned[on] >= 1) & (r.lw_planned[on] <= contacts)).all()  # plans within the offer
+        assert (r.lw_contacts[on] < r.lw_planned[on] + r.lw_accompanied[on]).all()
         assert done.sum() == model.tally["clients_supported"]
+        goals.append(int((met & ~full).sum()))
         for flag in (True, False):
             discharged[flag] += int((done & (acc == flag)).sum())
 
     spy(m, LinkWork, before, after)
     run_weeks(m, 20)
     assert discharged[True] > 10 and discharged[False] > 10
+    assert sum(goals) > 0  # some leave early because their goals were met
+
+
+def test_plans_follow_needs_and_shorten_under_pressure():
+    from spsim.model.mechanisms.link_work import LinkWork as LW
+
+    m = make_model(small_config({"link_workers.contacts_per_client": 12, "link_workers.contacts_min": 4,
+                                 "link_workers.contacts_per_need": 2.0}))
+    r = m.residents
+    mech = next(x for x in m.mechanisms if isinstance(x, LW))
+    one = np.flatnonzero((popcount8(r.needs) == 1) & ~r.lonely)[:20]
+    many = np.flatnonzero(popcount8(r.needs) + r.lonely >= 3)[:20]
+    r.lw_team[one] = 0
+    r.lw_team[many] = 0
+    assert (mech.plan(m, one, 1.0) == 4).all()
+    assert (mech.plan(m, many, 1.0) >= 8).all()
+    assert (mech.plan(m, many, 2.0) < mech.plan(m, many, 1.0)).all()
 
 
 @pytest.mark.parametrize("policy", ["fifo", "need"])
@@ -543,7 +569,8 @@ def test_low_confidence_clients_are_accompanied_when_matched():
 
 
 def test_feedback_from_discharges_raises_practice_referral_probability():
-    base = {**BUSY, "referral.self_referral_per_year": 0.5, "link_workers.fte": 2.0}
+    base = {**BUSY, "referral.self_referral_per_year": 0.5, "link_workers.fte": 2.0,
+            "practices.waiting_discouragement": 0.0, "demand.gp_memory_weeks": 4.0}
     gain, r0, top = 0.05, 0.03, 0.15
     gp_refs = {}
     for g in (0.0, gain):
@@ -553,13 +580,37 @@ def test_feedback_from_discharges_raises_practice_referral_probability():
         t = tally_sum(m, 30, "clients_supported", "referrals_gp")
         p = m.practices
         assert p.feedback.sum() == t["clients_supported"] > 0
-        # each discharge closes `gain` of the gap to the ceiling
-        expected = top - (top - r0) * (1 - g) ** p.feedback
-        np.testing.assert_allclose(p.referral, expected, rtol=1e-9)
-        assert (p.referral <= top).all()
+        assert (p.referral >= r0 - 1e-12).all() and (p.referral <= top).all()
+        if g == 0.0:  # no gain, no waits: willingness stays where it started
+            np.testing.assert_allclose(p.referral, r0, rtol=1e-12)
         gp_refs[g] = t["referrals_gp"]
     # the loop closes: practices that hear back refer more (same luck in both arms)
     assert gp_refs[gain] > gp_refs[0.0]
+
+
+def test_willingness_follows_its_target_and_long_waits_lower_it():
+    """The rule has a fixed point: with a constant service willingness converges to
+    target / (1 + discouragement x wait / 10), and a longer quoted wait gives a lower one."""
+    from spsim.model.mechanisms.referral import update_willingness
+
+    m = make_model(small_config({"practices.feedback_gain": 0.01}))
+    pc = m.cfg.practices
+    ends = {}
+    for wait in (0.0, 20.0):
+        state = {"fed_back": np.zeros(m.practices.n)}
+        m.practices.referral = pc.referral
+        m.recent_wait_weeks = wait
+        discharged = np.zeros(m.residents.n, bool)
+        discharged[:: max(m.residents.n // 3, 1)] = True  # the same few discharges every week
+        m.discharged = discharged
+        for _ in range(600):
+            update_willingness(m, state)
+        k = np.bincount(m.residents.practice[discharged], minlength=m.practices.n) * 52.0
+        target = pc.referral_max - (pc.referral_max - pc.referral) * (1 - pc.feedback_gain) ** k
+        target /= 1 + pc.waiting_discouragement * wait / 10
+        np.testing.assert_allclose(m.practices.referral, target, rtol=1e-6)
+        ends[wait] = m.practices.referral.mean()
+    assert ends[20.0] < ends[0.0]
 
 
 # ============================================================== 7. groups

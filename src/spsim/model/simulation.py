@@ -6,12 +6,14 @@ The weekly order (the brief's, written once, here):
 2. ties: group co-attendance forms ties, unused ones fade                   (Ties)
 3. loneliness and wellbeing update                                          (Loneliness)
 4. help-seeking: GP consultations within capacity, A&E attendances          (HelpSeeking)
-5. referral routes: GP recognition and referral, self-referral, community
-   connectors, proactive outreach and shielding calls; refusal              (Referral)
-6. link work: waiting list, contacts, matching, discharge, drop-out         (LinkWork)
-7. groups: leaving, volunteers, places, money, closures, new groups, attendance (Groups)
-8. volunteering and spillover                                               (Volunteering)
-9. record outcomes and costs                                                (Recorder)
+5. referral routes: GP willingness and referral, self-referral, community
+   connectors, proactive outreach and shielding calls, in-reach and talks to
+   groups, voluntary sector, social care; refusal                           (Referral)
+6. workforce: turnover, vacancies, recruitment, leave, caseload handover    (Workforce)
+7. link work: waiting list, contacts, matching, discharge, drop-out         (LinkWork)
+8. groups: leaving, volunteers, places, money, closures, new groups, attendance (Groups)
+9. volunteering and spillover                                               (Volunteering)
+10. record outcomes and costs                                               (Recorder)
 
 Each step is a :class:`~spsim.mechanisms.base.Mechanism`: a small module with whole-array
 rules and its own random stream. ``WEEKLY_ORDER`` below is the single place the order is set.
@@ -35,6 +37,7 @@ from .mechanisms.loneliness import Loneliness
 from .mechanisms.referral import Referral
 from .mechanisms.ties import Ties
 from .mechanisms.volunteering import Volunteering
+from .mechanisms.workforce import Workforce
 from .network import build_network
 from .outcomes import Recorder
 from .params import Config
@@ -57,6 +60,7 @@ WEEKLY_ORDER: tuple[type[Mechanism], ...] = (
     Loneliness,
     HelpSeeking,
     Referral,
+    Workforce,
     LinkWork,
     Groups,
     Volunteering,
@@ -102,7 +106,7 @@ class SocialPrescribingModel(mesa.Model):
         self.replicate = replicate
         self.week = 0  # weeks since the start of burn-in
         self.tally: Counter = Counter()
-        self.recent_wait_weeks = 0.0  # moving average of waits (weeks), seen by referrers
+        self.recent_wait_weeks = 0.0  # the wait the service quotes (weeks, smoothed), seen by referrers
 
         pop_rng = self.streams["population"]
         self.network, household, hh_size, self.sociability = build_network(

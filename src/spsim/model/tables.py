@@ -91,6 +91,7 @@ class ResidentTable(Table):
         "lw_worker": (I32, -1),
         "lw_team": (np.int8, -1),  # team of the current referral: 0 main, 1.. extra teams
         "lw_contacts": (np.int16, 0),
+        "lw_planned": (np.int16, 0),  # contacts planned for the current spell (needs, caseload pressure)
         "lw_accompanied": (np.bool_, False),
         "lw_eligible_from": (I32, -(2**30)),  # cooldown after leaving link work
         "group": (I32, -1),  # community group attended (a place), -1 none
@@ -126,9 +127,13 @@ class LinkWorkerTable(Table):
     schema = {
         "team": (np.int8, 0),  # 0 main team, 1.. extra teams (Config.teams)
         "fte": (np.float64, 0.0),
-        "caseload_cap": (I32, 0),
+        "caseload_cap": (I32, 0),  # of the funded post
         "clients": (I32, 0),
         "supported": (I32, 0),
+        "in_post": (np.bool_, True),  # False while the post is vacant
+        "on_leave": (np.bool_, False),  # away this week: no contacts, no intake
+        "supervised": (np.bool_, False),  # regular supervision (lower turnover)
+        "vacant_since": (I32, -1),
     }
 
 

@@ -28,7 +28,7 @@ from .community import (
 from .people import HealthParams, LonelinessParams, NeedsParams, WellbeingParams
 from .place import NetworkParams, PopulationParams, PracticeParams, PracticeRow, SimulationParams
 from .scenario import CostParams, ShockParams
-from .service import LinkWorkerParams, ReferralParams, TeamParams
+from .service import DemandParams, LinkWorkerParams, ReferralParams, TeamParams, WorkforceParams
 
 
 class Config(Section):
@@ -47,6 +47,8 @@ class Config(Section):
     link_workers: LinkWorkerParams = LinkWorkerParams()
     groups: GroupParams = GroupParams()
     volunteering: VolunteeringParams = VolunteeringParams()
+    demand: DemandParams = DemandParams()
+    workforce: WorkforceParams = WorkforceParams()
     teams: list[TeamParams] = P([], unit="-", source="local model", doc="Extra link-work teams (see TeamParams)")
     connectors: ConnectorParams = ConnectorParams()
     community_development: CommunityDevelopmentParams = CommunityDevelopmentParams()
@@ -108,6 +110,7 @@ __all__ = [
     "Config",
     "ConnectorParams",
     "CostParams",
+    "DemandParams",
     "GrantParams",
     "GroupParams",
     "HealthParams",
@@ -128,5 +131,6 @@ __all__ = [
     "TeamParams",
     "VolunteeringParams",
     "WellbeingParams",
+    "WorkforceParams",
     "parameter_table",
 ]

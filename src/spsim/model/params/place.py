@@ -96,7 +96,7 @@ class PracticeParams(Section):
                         doc="Initial chance a recognised need is referred to a link worker")
     referral_max: float = P(0.15, ge=0, le=1, unit="probability", source="assumption",
                             doc="Ceiling on the referral probability reached through feedback")
-    feedback_gain: float = P(0.002, ge=0, le=1, unit="per discharge", source="assumption",
-                             doc="Each discharge fed back to a practice moves its referral probability this fraction of the way to the ceiling")
-    waiting_discouragement: float = P(0.5, ge=0, le=10, unit="per 10 weeks of wait", source="assumption",
-                                      doc="Referral probability is divided by 1 + this * (mean wait in weeks / 10)")
+    feedback_gain: float = P(0.001, ge=0, le=1, unit="per discharge fed back a year", source="assumption",
+                             doc="A practice's target referral probability lies this fraction of the way from the initial value to the ceiling for each discharge a year fed back to it (a responsive, visible service); the probability follows its target over demand.gp_memory_weeks")
+    waiting_discouragement: float = P(1.0, ge=0, le=10, unit="per 10 weeks of wait", source="assumption",
+                                      doc="The target is divided by 1 + this * (quoted wait in weeks / 10); the quoted wait is the waiting list over the weekly intake")
