@@ -2,7 +2,7 @@
 driven by Playwright) opens it, moves a slider, resets, steps, and checks the view and the plots.
 
 Needs /usr/bin/chromium (`.ci/run` installs it). Never runs `playwright install`: no browser is
-downloaded. Without Chromium the test is skipped, except under CI, where it fails.
+downloaded. Without Chromium or Playwright the test is skipped, except under CI, where it fails.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import import_or_skip
 from spsim.model.params import Config
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,7 +30,7 @@ if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: .ci/run should have installed Debian's chromium", pytrace=False)
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = import_or_skip("playwright.sync_api", "pip install the dev extra (playwright)")
 
 
 def _free_port() -> int:

@@ -1,5 +1,5 @@
-"""Intervals over replicates for spsim compare, its planner's sections and spsim optimise: the
-Student-t interval of a mean and the probability that a paired mean difference is beneficial."""
+"""The probability that a paired mean difference is beneficial, for spsim compare. The Student-t
+interval itself is :func:`spsim.studies.stats.t_interval` (re-exported here for planning and optimise)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,7 @@ import math
 
 import numpy as np
 
-
-def t_quantile(df: int) -> float:
-    """t(0.975, df): the multiplier for a two-sided 95% interval."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, df))
-
-
-def t_interval(x) -> tuple[float, float, float, float, int]:
-    """(mean, low, high, sd, n) of the finite values of ``x``; the interval is
-    ``mean +/- t(0.975, n-1) * sd / sqrt(n)`` and is NaN with fewer than two values."""
-    a = np.asarray(x, dtype=float)
-    a = a[np.isfinite(a)]
-    n = int(a.size)
-    if n == 0:
-        return (math.nan, math.nan, math.nan, math.nan, 0)
-    mean = float(a.mean())
-    if n == 1:
-        return (mean, math.nan, math.nan, math.nan, 1)
-    sd = float(a.std(ddof=1))
-    half = t_quantile(n - 1) * sd / math.sqrt(n)
-    return (mean, mean - half, mean + half, sd, n)
+from .stats import t_interval, t_quantile  # noqa: F401  (re-exported)
 
 
 def probability_of_benefit(d, better: int) -> float:

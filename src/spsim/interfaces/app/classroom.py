@@ -110,6 +110,7 @@ def classroom_config(
     fte = 0.0 if preset == NO_SERVICE else float(fte)
     overrides = [
         f"population.size={int(population)}",
+        'population.scaling="absolute"',  # the sliders give the classroom town's own numbers (docs/places.md)
         f"link_workers.fte={round(fte, 6)!r}",
         f"volunteering.spillover={round(float(spillover), 6)!r}",
         f"groups.count={int(groups)}",
