@@ -48,6 +48,9 @@ def server_env(configs: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     env.setdefault("MPLBACKEND", "Agg")
+    # Solara warns on every connection over plain http (this app serves localhost only); keep the console quiet
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), quiet) if w)
     src = str(Path(__file__).resolve().parents[3])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
     if configs is not None:
