@@ -184,8 +184,12 @@ def test_the_classroom_steps_plays_and_keeps_the_previous_run(server, browser):
         kept = _image(pg, ".spsim-trends")
         assert kept != fresh
         pg.get_by_role("tab", name="Town and referral loop").click()
-        pg.locator(".spsim-town img").nth(1).wait_for()
-        assert pg.locator(".spsim-town img").count() == 2  # the network view and the referral loop side by side
+        pg.locator(".spsim-town img").first.wait_for()
+        pg.locator(".spsim-loop svg").wait_for()  # the network view and the referral loop side by side
+        # the loop's numbers are this week's: the same as the summary line above
+        waiting = pg.locator(".spsim-summary").inner_text().split(" · ")[1].split()[0]
+        assert pg.locator(".spsim-stock-waiting").inner_text().startswith(f"{waiting} residents")
+        assert "Week 0:" in pg.locator(".spsim-loop-title").inner_text()
     finally:
         pg.close()
 

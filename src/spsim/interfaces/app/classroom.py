@@ -12,7 +12,7 @@ One import for everything the page uses, split by subject:
 
 from __future__ import annotations
 
-from .loop import LoopPicture, draw_loop, loop_numbers
+from .loop import LoopSVG, draw_loop, loop_numbers, loop_svg
 from .model import DEFAULTS, REPORTERS, ClassroomModel
 from .presets import (
     CLASSROOM,
@@ -44,7 +44,7 @@ from .trends import MORE, TRENDS, Panel, TrendsPicture, draw_trends
 __all__ = [
     "CASELOAD", "CLASSROOM", "CLASSROOM_WEEKS", "CONFIGS_ENV", "DEFAULTS", "GROUP_KIND_COLOURS", "IN_GROUP",
     "LONELY", "MAX_DRAWN", "MORE", "NOT_LONELY", "NO_SERVICE", "REPORTERS", "SLIDERS", "TRENDS", "WAITING",
-    "ClassroomModel", "LoopPicture", "Panel", "TownPicture", "TownView", "TrendsPicture", "classroom_config",
-    "configs_dir", "discover_presets", "draw_loop", "draw_town", "draw_trends", "loop_numbers", "preset_levers",
-    "sample_residents", "spring_layout",
+    "ClassroomModel", "LoopSVG", "Panel", "TownPicture", "TownView", "TrendsPicture", "classroom_config",
+    "configs_dir", "discover_presets", "draw_loop", "draw_town", "draw_trends", "loop_numbers", "loop_svg",
+    "preset_levers", "sample_residents", "spring_layout",
 ]

@@ -1,33 +1,40 @@
 """The referral loop, live: a stocks-and-flows picture of the classroom town, redrawn every week.
 
 Boxes are stocks (how many residents are waiting, on a caseload, in a group, volunteering; places in
-open groups; the practices' referral chance) and arrows are this week's flows between them, taken from
-the model's own weekly counts (``model.tally``, the same numbers as ``timeseries``). Dashed arrows are
-the feedback loops the model contains (docs/ODD.md):
+open groups; the practices' chance of referring) and arrows are this week's flows between them, taken
+from the model's own weekly counts (``model.tally``, the same numbers as ``timeseries``). Dashed arrows
+are the feedback loops the model contains (docs/ODD.md):
 
 - R1 (reinforcing): discharges are fed back to the practices, whose referral chance rises towards
   its ceiling (``practices.feedback_gain``), so more residents are referred;
 - B1 (balancing): a long wait discourages GPs from referring (``practices.waiting_discouragement``);
 - R2 (reinforcing): helped residents go on to volunteer (``volunteering.spillover``), each volunteer
   makes group places (``groups.places_per_volunteer``), and places let more residents join.
+
+The picture is an SVG string (a few microseconds to make, no image to encode each week), shown as is
+in the page and, through :class:`LoopSVG`, in notebooks.
 """
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 
+from .model import referral_chance
 from .town import CASELOAD, IN_GROUP, WAITING
 
-STOCKS = {  # name -> (x, y, colour)
-    "gp": (1.7, 8.2, "#08519c"),
-    "waiting": (5.0, 8.2, WAITING),
-    "caseload": (8.3, 8.2, CASELOAD),
-    "volunteers": (1.7, 2.6, "#b15928"),
-    "places": (5.0, 2.6, "#1b9e77"),
-    "members": (8.3, 2.6, IN_GROUP),
+W, H = 640, 500
+STOCKS = {  # name -> (centre x, centre y, colour, title)
+    "gp": (110, 150, "#08519c", "GP practices"),
+    "waiting": (320, 150, WAITING, "Waiting list"),
+    "caseload": (530, 150, CASELOAD, "On a caseload"),
+    "volunteers": (110, 390, "#b15928", "Group volunteers"),
+    "places": (320, 390, "#1b9e77", "Places in open groups"),
+    "members": (530, 390, IN_GROUP, "In a group"),
 }
-TITLES = {"gp": "GP practices", "waiting": "Waiting list", "caseload": "On a caseload",
-          "volunteers": "Group volunteers", "places": "Places in open groups", "members": "In a group"}
+BOX_W, BOX_H = 150, 74
+GREY, R1, B1, R2 = "#333333", "#6a3d9a", "#d94801", "#1b9e77"
 
 
 def _count(mask) -> int:
@@ -40,7 +47,7 @@ def loop_numbers(model) -> dict[str, float]:
     week = model.recorded_week > 0
     flow = (lambda k: int(t[k])) if week else (lambda k: 0)
     return {
-        "referral_pct": 100.0 * float(np.average(model.practices.referral, weights=model.practices.list_size)),
+        "referral_pct": referral_chance(model),
         "wait_weeks": float(model.recent_wait_weeks),
         "waiting": _count(r.lw_status == 1),
         "caseload": _count(r.lw_status == 2),
@@ -62,78 +69,87 @@ def loop_numbers(model) -> dict[str, float]:
     }
 
 
-class LoopPicture:
-    """The stocks-and-flows figure, kept: boxes and arrows drawn once, numbers updated each week."""
-
-    def __init__(self):
-        from matplotlib.figure import Figure
-        from matplotlib.patches import FancyBboxPatch
-
-        self.fig = fig = Figure(figsize=(6.4, 5.0), dpi=80)
-        self.ax = ax = fig.add_axes((0, 0, 1, 0.93))
-        ax.set_xlim(0, 10)
-        ax.set_ylim(0, 10.6)
-        ax.axis("off")
-        self.title = fig.suptitle("", fontsize=10, fontweight="bold", y=0.985)
-        self.value: dict[str, object] = {}
-        for name, (x, y, colour) in STOCKS.items():
-            ax.add_patch(FancyBboxPatch((x - 1.15, y - 0.75), 2.3, 1.5, boxstyle="round,pad=0.05", fc="white",
-                                        ec=colour, lw=2.2))
-            ax.text(x, y + 0.4, TITLES[name], ha="center", va="center", fontsize=8.5, color=colour,
-                    fontweight="bold")
-            self.value[name] = ax.text(x, y - 0.22, "", ha="center", va="center", fontsize=9.5)
-
-        def arrow(a, b, label_xy, colour="#333333", style="-|>", dashed=False, rad=0.0, key=None, **kw):
-            ax.annotate("", xy=b, xytext=a, arrowprops={
-                "arrowstyle": style, "color": colour, "lw": 1.6, "linestyle": "--" if dashed else "-",
-                "connectionstyle": f"arc3,rad={rad}", "shrinkA": 0, "shrinkB": 0})
-            t = ax.text(*label_xy, "", ha="center", va="center", fontsize=7.8, color=colour,
-                        bbox={"fc": "white", "ec": "none", "pad": 0.6, "alpha": 0.9}, **kw)
-            if key:
-                self.value[key] = t
-            return t
-
-        arrow((2.85, 8.2), (3.85, 8.2), (3.35, 9.25), key="f_referrals")
-        arrow((6.15, 8.2), (7.15, 8.2), (6.65, 9.25), key="f_taken")
-        arrow((5.0, 7.45), (5.0, 6.6), (5.0, 6.3), key="f_reneged")
-        self.value["f_out"] = ax.text(7.95, 6.75, "", ha="center", va="center", fontsize=7.5, color="#333333")
-        arrow((8.95, 7.45), (8.95, 3.35), (9.5, 5.2), colour=IN_GROUP, key="f_signposted")
-        arrow((7.5, 7.45), (2.3, 3.35), (4.3, 5.1), colour="#b15928", key="f_spill")
-        arrow((2.85, 2.6), (3.85, 2.6), (3.35, 1.5), colour="#1b9e77", key="f_makes")
-        arrow((6.15, 2.6), (7.15, 2.6), (6.65, 1.5), colour=IN_GROUP, key="f_join")
-        # feedback loops (dashed)
-        arrow((8.0, 8.95), (2.0, 8.95), (5.0, 10.3), colour="#6a3d9a", dashed=True, rad=0.35,
-              key="r1", fontweight="bold")
-        arrow((4.3, 7.45), (2.4, 7.45), (2.2, 6.55), colour="#d94801", dashed=True, rad=-0.5,
-              key="b1", fontweight="bold")
-        ax.text(1.6, 5.3, "R2: helped residents volunteer,\nvolunteers make places,\nplaces let more join",
-                ha="center", va="center", fontsize=7.5, color="#1b9e77", fontweight="bold")
-        ax.text(5.0, 0.35, "boxes: residents now · arrows: this week's flows · dashed: feedback loops",
-                ha="center", va="center", fontsize=7.5, color="#555555")
-
-    def update(self, model):
-        n = loop_numbers(model)
-        v = self.value
-        v["gp"].set_text(f"refer {n['referral_pct']:.1f}% of\nrecognised needs")
-        v["waiting"].set_text(f"{n['waiting']} residents\nrecent wait {n['wait_weeks']:.1f} wk")
-        v["caseload"].set_text(f"{n['caseload']} of {n['places_lw']} places")
-        v["volunteers"].set_text(f"{n['volunteers']} residents")
-        v["places"].set_text(f"{n['places']} places\nin {n['groups_open']} groups")
-        v["members"].set_text(f"{n['members']} residents")
-        v["f_referrals"].set_text(f"{n['referrals']} referred\n({n['refused']} refused)")
-        v["f_taken"].set_text(f"{n['taken_on']} taken on")
-        v["f_reneged"].set_text(f"{n['reneged']} gave up waiting")
-        v["f_out"].set_text(f"{n['supported']} supported to the end\n{n['dropped']} dropped out")
-        v["f_signposted"].set_text(f"{n['signposted']}\nsignposted\nto groups")
-        v["f_spill"].set_text(f"{n['new_volunteers']} new\nvolunteers\n(spillover)")
-        v["f_makes"].set_text("volunteers\nmake places")
-        v["f_join"].set_text(f"{n['groups_started']} groups started,\n{n['groups_closed']} closed")
-        v["r1"].set_text("R1: discharges fed back, GPs refer more")
-        v["b1"].set_text("B1: long waits,\nGPs refer less")
-        self.title.set_text(f"Week {model.recorded_week}: the referral loop (stocks and flows)")
-        return self.fig
+def _text(x, y, lines, colour=GREY, size=12, weight="normal", cls="") -> str:
+    lines = [lines] if isinstance(lines, str) else lines
+    first = y - (len(lines) - 1) * size * 0.6
+    spans = "".join(f'<tspan x="{x}" y="{first + i * size * 1.2:.1f}">{escape(s)}</tspan>'
+                    for i, s in enumerate(lines))
+    c = f' class="{cls}"' if cls else ""
+    return (f'<text{c} text-anchor="middle" dominant-baseline="middle" font-size="{size}" font-weight="{weight}" '
+            f'fill="{colour}" stroke="white" stroke-width="4" paint-order="stroke">{spans}</text>')
 
 
-def draw_loop(model):
-    """A new stocks-and-flows figure for the model's current week (for notebooks)."""
-    return LoopPicture().update(model)
+def _arrow(path: str, colour: str, dashed: bool = False) -> str:
+    dash = ' stroke-dasharray="6 4"' if dashed else ""
+    return (f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash} '
+            f'marker-end="url(#head{colour[1:]})"/>')
+
+
+def loop_svg(model) -> str:
+    """The stocks-and-flows picture for the model's current week, as an SVG document."""
+    n = loop_numbers(model)
+    colours = {GREY, R1, B1, R2, IN_GROUP, "#b15928"}
+    heads = "".join(f'<marker id="head{c[1:]}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+                    f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>'
+                    for c in sorted(colours))
+    values = {
+        "gp": [f"refer {n['referral_pct']:.1f}% of", "recognised needs"],
+        "waiting": [f"{n['waiting']} residents", f"recent wait {n['wait_weeks']:.1f} wk"],
+        "caseload": [f"{n['caseload']} of {n['places_lw']} places"],
+        "volunteers": [f"{n['volunteers']} residents"],
+        "places": [f"{n['places']} places", f"in {n['groups_open']} groups"],
+        "members": [f"{n['members']} residents"],
+    }
+    parts = [f'<rect width="{W}" height="{H}" fill="white"/>',
+             _text(W / 2, 18, f"Week {model.recorded_week}: the referral loop (stocks and flows)", size=14,
+                   weight="bold", cls="spsim-loop-title")]
+    for name, (x, y, colour, title) in STOCKS.items():
+        parts.append(f'<rect class="spsim-stock" x="{x - BOX_W / 2}" y="{y - BOX_H / 2}" width="{BOX_W}" '
+                     f'height="{BOX_H}" rx="10" fill="white" stroke="{colour}" stroke-width="2.5"/>')
+        parts.append(_text(x, y - 20, title, colour, 12, "bold"))
+        parts.append(_text(x, y + 12, values[name], size=13, cls=f"spsim-stock-{name}"))
+    half = BOX_W / 2
+    # flows (this week)
+    parts += [
+        _arrow(f"M{110 + half},150 L{320 - half - 3},150", GREY),
+        _text(215, 118, [f"{n['referrals']} referred", f"({n['refused']} refused)"], size=11),
+        _arrow(f"M{320 + half},150 L{530 - half - 3},150", GREY),
+        _text(425, 128, f"{n['taken_on']} taken on", size=11),
+        _arrow("M320,187 L320,232", GREY),
+        _text(320, 246, f"{n['reneged']} gave up waiting", size=11),
+        _text(530, 212, [f"{n['supported']} supported to the end", f"{n['dropped']} dropped out"], size=11),
+        _arrow(f"M590,187 L590,{390 - BOX_H / 2 - 3}", IN_GROUP),
+        _text(600, 285, [f"{n['signposted']} signposted", "to groups"], IN_GROUP, 11),
+        _arrow(f"M480,187 L{140},{390 - BOX_H / 2 - 3}", "#b15928"),
+        _text(300, 300, [f"{n['new_volunteers']} new volunteers", "(spillover)"], "#b15928", 11),
+        _arrow(f"M{110 + half},390 L{320 - half - 3},390", R2),
+        _text(215, 446, ["volunteers", "make places"], R2, 11),
+        _arrow(f"M{320 + half},390 L{530 - half - 3},390", IN_GROUP),
+        _text(425, 446, [f"{n['groups_started']} groups started,", f"{n['groups_closed']} closed"], IN_GROUP, 11),
+    ]
+    # feedback loops (dashed)
+    parts += [
+        _arrow(f"M500,{150 - BOX_H / 2} Q320,20 142,{150 - BOX_H / 2 - 2}", R1, dashed=True),
+        _text(320, 62, "R1: discharges fed back, GPs refer more", R1, 11, "bold"),
+        _arrow(f"M280,{150 + BOX_H / 2} Q200,250 130,{150 + BOX_H / 2 + 3}", B1, dashed=True),
+        _text(150, 232, ["B1: long waits,", "GPs refer less"], B1, 11, "bold"),
+        _text(95, 300, ["R2: helped residents", "volunteer, volunteers make", "places, places let more join"],
+              R2, 10.5, "bold"),
+        _text(W / 2, H - 12, "boxes: residents now · arrows: this week's flows · dashed: feedback loops",
+              "#555555", 10.5),
+    ]
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="spsim-loop-svg" viewBox="0 0 {W} {H}" width="{W}" '
+            f'height="{H}" font-family="DejaVu Sans, Arial, sans-serif" role="img" '
+            f'aria-label="the referral loop, week {model.recorded_week}"><defs>{heads}</defs>{"".join(parts)}</svg>')
+
+
+class LoopSVG(str):
+    """An SVG string that Jupyter shows as a picture."""
+
+    def _repr_svg_(self) -> str:
+        return str(self)
+
+
+def draw_loop(model) -> LoopSVG:
+    """The stocks-and-flows picture for the model's current week (shown as a picture in notebooks)."""
+    return LoopSVG(loop_svg(model))

@@ -33,6 +33,16 @@ def _weekly(key: str):
     return lambda m: float(m.tally[key]) if m.recorded_week > 0 else math.nan
 
 
+def referral_chance(m) -> float:
+    """This week's chance (%) that a GP refers a recognised social need, as the referral rule computes
+    it (mechanisms/referral.py): the practices' learned referral chance (mean over registered
+    patients; R1 raises it), times the app's multiplier if any, divided by the wait's discouragement (B1)."""
+    c, pr = m.cfg, m.practices
+    discourage = 1.0 + c.practices.waiting_discouragement * m.recent_wait_weeks / 10.0
+    mult = c.app.gp_referral_multiplier if c.app.enabled else 1.0
+    return 100.0 * float(np.average(pr.referral, weights=pr.list_size)) * mult / discourage
+
+
 def _dropped(m) -> float:
     return float(m.tally["lw_dropouts"] + m.tally["lw_not_engaged"]) if m.recorded_week > 0 else math.nan
 
@@ -63,7 +73,7 @@ REPORTERS = {
     "New volunteers (spillover)": _weekly("new_volunteers_spillover"),
     "Groups started": _weekly("groups_started"),
     "Groups closed": _weekly("groups_closed"),
-    "GP referral chance (%)": lambda m: 100.0 * float(np.average(m.practices.referral, weights=m.practices.list_size)),
+    "GP referral chance (%)": referral_chance,
 }
 
 
@@ -158,6 +168,11 @@ class ClassroomModel(SocialPrescribingModel):
                 f"{waiting} waiting for a link worker · {active} on a caseload · {vols} group volunteers · "
                 f"{open_groups} groups open")
 
+    def png(self, kind: str) -> bytes:
+        """The kept figure of ``kind`` for this week as PNG bytes (what the page shows)."""
+        self.picture(kind)
+        return self._pictures[kind].png(self)
+
     @property
     def view(self):
         """The drawn sample and its layout, computed once per model (so once per reset)."""
@@ -168,13 +183,12 @@ class ClassroomModel(SocialPrescribingModel):
         return self._view
 
     def picture(self, kind: str):
-        """The app's kept figure of ``kind`` ("town", "trends", "more" or "loop"), updated to this week."""
+        """The app's kept figure of ``kind`` ("town", "trends" or "more"), updated to this week."""
         if kind not in self._pictures:
-            from .loop import LoopPicture
             from .town import TownPicture
             from .trends import MORE, TRENDS, TrendsPicture
 
             make = {"town": lambda: TownPicture(self), "trends": lambda: TrendsPicture(TRENDS, self),
-                    "more": lambda: TrendsPicture(MORE, self), "loop": lambda: LoopPicture()}
+                    "more": lambda: TrendsPicture(MORE, self)}
             self._pictures[kind] = make[kind]()
         return self._pictures[kind].update(self)

@@ -16,6 +16,7 @@ import time
 
 import solara
 
+from .loop import loop_svg
 from .model import DEFAULTS, ClassroomModel
 from .planner_page import PlannerPage
 from .presets import NO_SERVICE, SLIDERS, discover_presets, preset_levers
@@ -35,8 +36,8 @@ def levers(preset: str, population: int) -> dict:
 
 
 def _figure(model: ClassroomModel, kind: str, tick: int):
-    fig = model.picture(kind)
-    return solara.FigureMatplotlib(fig, format="png", dependencies=[id(model), model.week, kind, tick])
+    png = solara.use_memo(lambda: model.png(kind), dependencies=[id(model), model.week, kind, tick])
+    return solara.Image(png, format="png")
 
 
 def _describe(name: str, value, model_places: int | None = None) -> str:
@@ -151,11 +152,11 @@ def Classroom():
                 solara.Text(f"Dotted lines in the plots: the previous run ({m.previous_label}, "
                             f"{int(m.previous.index.max())} weeks)", classes=["spsim-previous"],
                             style={"font-size": "0.8rem", "color": "#555"})
-            with solara.lab.Tabs(value=tab.value, on_value=tab.set):
+            with solara.lab.Tabs(value=tab.value, on_value=tab.set, lazy=True):  # draw only the tab on show
                 with solara.lab.Tab("Town and referral loop"):
                     with solara.Row(classes=["spsim-town"]):
                         _figure(m, "town", tick.value)
-                        _figure(m, "loop", tick.value)
+                        solara.HTML(tag="div", unsafe_innerHTML=loop_svg(m), classes=["spsim-loop"])
                 with solara.lab.Tab("Week by week"):
                     with solara.Row(classes=["spsim-trends"]):
                         _figure(m, "trends", tick.value)
@@ -172,7 +173,7 @@ def Page():
                  ".spsim-controls .v-slider__thumb-label { font-size: 0.7rem; }")
     with solara.Column(style={"padding": "8px 16px"}):
         solara.Markdown("## spsim: loneliness, link workers and community groups")
-        with solara.lab.Tabs():
+        with solara.lab.Tabs(lazy=True):
             with solara.lab.Tab("Classroom"):
                 Classroom()
             with solara.lab.Tab("Planner"):

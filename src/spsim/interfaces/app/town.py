@@ -177,6 +177,15 @@ class TownPicture:
             fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7.5, frameon=False,
                        columnspacing=0.8, handletextpad=0.2)
 
+    def png(self, model) -> bytes:
+        """This week's picture as PNG bytes (the ties and legend are kept as a background)."""
+        from .render import Blit
+
+        self.update(model)
+        if not hasattr(self, "_blit"):
+            self._blit = Blit(self.fig)
+        return self._blit.png([*self.lines.values(), *self.dynamic, self.title])
+
     def update(self, model):
         """Redraw the changing parts for the model's current week; returns the figure."""
         for artist in self.dynamic:

@@ -8,6 +8,7 @@ class can compare two settings with the same seed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,15 @@ MORE = {
     "Mean wellbeing": Panel(("Mean wellbeing (0-10)",), ("#08519c",), "score (0-10)", top=10.0),
 }
 
-MIN_WEEKS = 52  # the x axis shows at least a year, so lines grow across it
+MIN_WEEKS = 52  # the x axis shows a year at a time, so lines grow across it
+
+
+def nice_ceiling(x: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 x 10^k that is >= x (axes grow in steps, not every week)."""
+    if not x > 0:
+        return 0.0
+    k = 10.0 ** math.floor(math.log10(x))
+    return next(m * k for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * k >= x * (1 - 1e-12))
 
 
 class TrendsPicture:
@@ -54,7 +63,7 @@ class TrendsPicture:
         from matplotlib.figure import Figure
 
         self.panels = panels
-        self.fig = fig = Figure(figsize=(8.6, 6.2), dpi=80)
+        self.fig = fig = Figure(figsize=(7.6, 5.6), dpi=80)
         axes = fig.subplots(2, 2, sharex=True)
         fig.subplots_adjust(left=0.1, right=0.98, top=0.9, bottom=0.1, hspace=0.35, wspace=0.3)
         self.axes = axes.ravel()
@@ -73,12 +82,23 @@ class TrendsPicture:
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
             if len(panel.columns) > 1:
-                ax.legend(fontsize=7, loc="best", frameon=False, handlelength=1.5, borderaxespad=0.2)
+                ax.legend(fontsize=7, loc="upper left", frameon=False, handlelength=1.5, borderaxespad=0.2)
         for ax in axes[1]:
             ax.set_xlabel("week (link work opens in week 1)", fontsize=8)
         if previous is not None:
             fig.suptitle(f"dotted: the previous run ({getattr(model, 'previous_label', '')})", fontsize=8,
                          color="#555555", y=0.995)
+
+    def png(self, model) -> bytes:
+        """This week's picture as PNG bytes (axes, titles, legends and the previous run are kept as a
+        background, redrawn only when an axis range changes)."""
+        from .render import Blit
+
+        self.update(model)
+        if not hasattr(self, "_blit"):
+            self._blit = Blit(self.fig)
+        key = tuple((*ax.get_xlim(), *ax.get_ylim()) for ax in self.axes)
+        return self._blit.png(list(self.lines.values()), key)
 
     def update(self, model):
         data = model.datacollector.model_vars
@@ -96,9 +116,9 @@ class TrendsPicture:
                     if np.isfinite(series).any():
                         peak = max(peak, float(np.nanmax(series)))
             if panel.top is None:
-                ax.set_ylim(0, max(panel.floor, 1.25 * peak))
+                ax.set_ylim(0, max(panel.floor, nice_ceiling(1.2 * peak)))
         prev_last = float(previous.index.max()) if previous is not None and len(previous) else 0.0
-        self.axes[0].set_xlim(0, max(MIN_WEEKS, last, prev_last))
+        self.axes[0].set_xlim(0, MIN_WEEKS * math.ceil(max(MIN_WEEKS, last, prev_last) / MIN_WEEKS))
         return self.fig
 
 

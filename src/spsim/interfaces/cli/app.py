@@ -13,7 +13,7 @@ from ..app.classroom import CONFIGS_ENV, discover_presets
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    a = sub.add_parser("app", help="start the classroom app (Mesa SolaraViz) in your browser")
+    a = sub.add_parser("app", help="start the classroom and planner app (Solara, on this computer) in your browser")
     a.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
     a.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     a.add_argument("--configs", type=Path, metavar="DIR",
