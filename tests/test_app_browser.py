@@ -188,8 +188,8 @@ def test_the_classroom_steps_plays_and_keeps_the_previous_run(server, browser):
         pg.locator(".spsim-loop svg").wait_for()  # the network view and the referral loop side by side
         # the loop's numbers are this week's: the same as the summary line above
         waiting = pg.locator(".spsim-summary").inner_text().split(" · ")[1].split()[0]
-        assert pg.locator(".spsim-stock-waiting").inner_text().startswith(f"{waiting} residents")
-        assert "Week 0:" in pg.locator(".spsim-loop-title").inner_text()
+        assert pg.locator(".spsim-stock-waiting").text_content().startswith(f"{waiting} residents")
+        assert "Week 0:" in pg.locator(".spsim-loop-title").text_content()
     finally:
         pg.close()
 
