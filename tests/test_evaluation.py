@@ -132,3 +132,91 @@ def test_evaluate_cli_accepts_a_service_made_of_extra_teams_only(tmp_path):
     rc = main(["evaluate", str(path), "--set", "population.size=600", "--replicates", "1", "--quiet",
                "--out", str(tmp_path / "ev")])
     assert rc == 0
+
+
+# ----------------------------------------------------------------------------- the controlled study
+def test_matched_controls_come_from_the_risk_set_and_match_exactly(null_effect):
+    """Every control was not yet referred at its case's index week, shares the exact-match stratum
+    (a social consultation that week, loneliness then), and lies inside the caliper."""
+    c = cfg("link_workers.effect_on_residents=0", "simulation.replicates=1")
+    from spsim.studies.evaluation import _run_arm
+
+    arm = _run_arm(c, 0)
+    h = arm.history
+    cohort = np.flatnonzero((h.first_referral >= 52) & (h.first_referral + 52 < h.weeks) & (h.first_intake >= 0))
+    t0 = h.first_referral[cohort].astype(np.int64)
+    from spsim.studies.matching import match
+
+    m = match(h, arm.residents, cohort, t0, np.random.default_rng(1))
+    ok = m.control >= 0
+    assert ok.mean() > 0.5, "a design that drops most of the cohort is no study (about 70% match at 6,000 residents)"
+    ctrl, t = m.control[ok], t0[ok]
+    first = h.first_referral[ctrl]
+    assert np.all((first < 0) | (first > t)), "a control was already referred at the index week"
+    for outcome in ("social", "lonely"):
+        assert np.array_equal(h.window_counts(outcome, cohort[ok], t, 1), h.window_counts(outcome, ctrl, t, 1))
+    from spsim.studies.matching import GP_YEAR_BANDS
+
+    def band(who):
+        return np.searchsorted(GP_YEAR_BANDS, h.window_counts("gp", who, t - 51, 52), side="right")
+
+    assert np.array_equal(band(cohort[ok]), band(ctrl))
+    ae_year = [h.window_counts("ae", who, t - 51, 52) for who in (cohort[ok], ctrl)]
+    assert np.array_equal(np.minimum(ae_year[0], 2), np.minimum(ae_year[1], 2))
+    spread = np.nanstd(np.r_[m.logit_case, m.logit_control])
+    assert np.nanmax(np.abs(m.logit_case[ok] - m.logit_control[ok])) <= 0.2 * spread * 1.5  # caliper
+
+
+@pytest.mark.slow
+def test_matched_control_false_positive_rate_is_near_nominal_for_an_inert_service():
+    """With effect_on_residents=0 the service changes nothing, so a fair controlled study should find
+    an effect (a 95% interval that excludes 0) in about 5% of studies. 30 independent studies (one
+    replicate each, different seeds): at a true rate of 5%, 6 or more rejections happen with
+    probability 1.6% (binomial), so more than 5 fails the design; the pooled estimate over all studies
+    must also be within 3 standard errors of 0 (no systematic bias)."""
+    from spsim.studies.evaluation import evaluate
+
+    studies = []
+    for s in range(30):
+        c = load_config(None, ["population.size=3000", "simulation.weeks=104", "simulation.replicates=1",
+                               "link_workers.effect_on_residents=0", f"simulation.seed={1000 + s}"])
+        _, est = evaluate(c)
+        studies.append(est[(est.group == "all referred") & (est.estimate == "matched_control")].set_index("outcome"))
+    for outcome in ("gp", "ae", "lonely"):
+        rows = [s.loc[outcome] for s in studies]
+        rejected = sum((r["ci_low"] > 0) or (r["ci_high"] < 0) for r in rows)
+        assert rejected <= 5, f"{outcome}: {rejected} of 30 inert-service studies found an effect"
+        means = np.array([r["mean"] for r in rows])
+        z = means.mean() / (means.std(ddof=1) / np.sqrt(means.size))
+        assert abs(z) < 3, f"{outcome}: pooled matched estimate is biased (z = {z:.2f})"
+
+
+def test_cluster_bootstrap_carries_the_variation_between_replicates():
+    from spsim.studies.evaluation import cluster_bootstrap
+
+    rng = np.random.default_rng(0)
+    within = rng.normal(0, 1, (6, 200))
+    # the same residents' values, once with a large shift between replicates, once without
+    shifted = within + rng.normal(0, 2, (6, 1))
+    rep = np.repeat(np.arange(6), 200)
+    m0, lo0, hi0, n0 = cluster_bootstrap(within.ravel(), rep, np.random.default_rng(1))
+    m1, lo1, hi1, n1 = cluster_bootstrap(shifted.ravel(), rep, np.random.default_rng(1))
+    assert n0 == n1 == 1200
+    assert lo0 <= m0 <= hi0 and lo1 <= m1 <= hi1
+    naive = 2 * 1.96 * shifted.std(ddof=1) / np.sqrt(1200)  # pooled over residents
+    assert hi1 - lo1 > 3 * naive, "between-replicate variation must widen the interval"
+    assert hi0 - lo0 < 2 * (2 * 1.96 / np.sqrt(1200))  # no between variation: about the pooled width
+    # one replicate: a bootstrap over residents; fewer than two values: no interval
+    m, lo, hi, _ = cluster_bootstrap(within[0], np.zeros(200), np.random.default_rng(2))
+    assert lo < m < hi
+    assert np.isnan(cluster_bootstrap(np.array([1.0]), np.array([0]), np.random.default_rng(3))[1])
+    assert np.isnan(cluster_bootstrap(np.array([]), np.array([]), np.random.default_rng(3))[0])
+
+
+def test_frequent_attender_subgroup_is_an_exact_match_band():
+    """The frequent-attender subgroup is defined on the year-before GP count; matching exactly on a
+    band whose edge is that threshold makes cases and controls both frequent attenders."""
+    from spsim.studies.evaluation import FREQUENT_ATTENDER_GP
+    from spsim.studies.matching import GP_YEAR_BANDS
+
+    assert FREQUENT_ATTENDER_GP in GP_YEAR_BANDS

@@ -13,9 +13,11 @@ import numpy as np
 class ResidentHistory:
     """Per-resident weekly record of GP consultations, A&E attendances and loneliness, stored as
     packed bits (one bit per resident per week and outcome: 50,000 residents x 3 years x 3
-    outcomes is about 3 MB), plus each resident's first referral and first intake week."""
+    outcomes is about 3 MB), plus each resident's first referral and first intake week.
+    ``social`` records a consultation that was mainly for a social need, as a GP record's reason
+    code would show it (a study may use it to match controls)."""
 
-    outcomes = ("gp", "ae", "lonely")
+    outcomes = ("gp", "ae", "lonely", "social")
 
     def init(self, model) -> None:
         sim = model.cfg.simulation
@@ -34,6 +36,7 @@ class ResidentHistory:
         self.bits["gp"][t] = np.packbits(model.seen_gp)
         self.bits["ae"][t] = np.packbits(model.ae_this_week)
         self.bits["lonely"][t] = np.packbits(model.residents.lonely)
+        self.bits["social"][t] = np.packbits(model.seen_social)
         new_ref = model.referred_this_week & (self.first_referral < 0)
         self.first_referral[new_ref] = t
         new_in = model.intake_this_week & (self.first_intake < 0)

@@ -14,15 +14,18 @@ lonely or not at the index week (baseline) and 52 weeks later (follow-up). For e
 
 - ``true_effect``: service arm minus twin, same residents, the year after referral;
 - ``pre_post``: the year after minus the year before, service arm (an uncontrolled study);
-- ``matched_control``: the pre-post change of the cohort minus that of never-referred residents
-  matched on age band, long-term condition, deprivation, loneliness at the index week and the
-  year-before count (a controlled study's difference in differences);
+- ``matched_control``: the pre-post change of the cohort minus that of matched controls (a
+  controlled study's difference in differences). Controls come from the residents not yet referred
+  at the index week, matched on a propensity score of what a study could see then (records and a
+  baseline questionnaire): see :mod:`spsim.studies.matching`;
 - ``counterfactual_change``: the same residents' pre-post change in the twin, where nobody got
   the service: regression to the mean plus any trend. ``pre_post`` = ``true_effect`` +
   ``counterfactual_change`` up to the (tiny) effect of the service on the year before.
 
-Intervals are 95% normal intervals over residents pooled across replicates (residents share a
-network, so they are somewhat optimistic; more replicates narrow them honestly).
+Intervals are 95% two-stage cluster-bootstrap intervals (Davison & Hinkley 1997, section 3.8):
+replicates are resampled, then residents within each resampled replicate, so the interval carries
+the variation between runs of the place as well as between residents. With one replicate it is a
+bootstrap over residents only, and residents share a network: use several replicates.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import pandas as pd
 
 from ..model.analyzers import ResidentHistory
 from ..model.params import Config
+from .matching import match
 
 YEAR = 52
 #: outcome -> (label, weeks in each measurement window)
@@ -44,6 +48,7 @@ OUTCOMES = {
 }
 FREQUENT_ATTENDER_GP = 10  # consultations in the year before referral (assumption; ~top 5%)
 MIN_TOTAL_WEEKS = 3 * YEAR
+BOOTSTRAP_SAMPLES = 2000
 
 
 def twin_config(cfg: Config) -> Config:
@@ -71,7 +76,7 @@ def _run_arm(cfg: Config, replicate: int) -> ArmData:
                                    analyzers=[hist])
     model.run()
     r = model.residents
-    return ArmData(hist, {k: getattr(r, k).copy() for k in ("age_band", "ltc", "deprivation")})
+    return ArmData(hist, {k: getattr(r, k).copy() for k in ("age_band", "ltc", "deprivation", "lives_alone")})
 
 
 def _windows(t0: np.ndarray, length: int) -> tuple[tuple[np.ndarray, int], tuple[np.ndarray, int]]:
@@ -98,28 +103,12 @@ def evaluate_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
             rows[f"{k}_{arm}pre"] = h.window_counts(k, cohort, *_windows(t0, length)[0])
             rows[f"{k}_{arm}post"] = h.window_counts(k, cohort, *_windows(t0, length)[1])
 
-    # matched controls: never referred in the service arm, same stratum at the same index week
+    # matched controls: risk-set propensity-score matching on what a study could see at the index week
     rng = np.random.default_rng([cfg.simulation.seed, replicate, 7])
-    never = np.flatnonzero(hs.first_referral < 0)
-    ctrl = np.full(cohort.size, -1, np.int64)
-    lonely_csum = hs.cumulative("lonely")
-    a = service.residents
-    for t in np.unique(t0):
-        mine = np.flatnonzero(t0 == t)
-        def key(who, t=t):
-            pre = np.minimum(hs.window_counts("gp", who, np.full(who.size, t - YEAR + 1), YEAR), 15)
-            lonely_now = lonely_csum[t + 1, who] - lonely_csum[t, who]
-            return (((a["age_band"][who].astype(np.int64) * 2 + a["ltc"][who]) * 6 + a["deprivation"][who]) * 2
-                    + lonely_now) * 16 + pre
-        kc = key(never)
-        order = np.argsort(kc, kind="stable")
-        kc_sorted, never_sorted = kc[order], never[order]
-        km = key(cohort[mine])
-        lo = np.searchsorted(kc_sorted, km, "left")
-        hi = np.searchsorted(kc_sorted, km, "right")
-        has = hi > lo
-        pick = lo + np.floor(rng.random(mine.size) * np.maximum(hi - lo, 1)).astype(np.int64)
-        ctrl[mine[has]] = never_sorted[pick[has]]
+    m = match(hs, service.residents, cohort, t0, rng)
+    ctrl = m.control
+    rows["propensity_logit"] = m.logit_case
+    rows["control_propensity_logit"] = m.logit_control
     rows["control"] = ctrl
     matched = ctrl >= 0
     for k, (_, length) in OUTCOMES.items():
@@ -133,19 +122,37 @@ def evaluate_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _ci(x: np.ndarray) -> tuple[float, float, float, int]:
+def cluster_bootstrap(x: np.ndarray, replicate: np.ndarray, rng: np.random.Generator,
+                      samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float, float, int]:
+    """Mean of ``x`` with a 95% two-stage cluster-bootstrap interval: resample replicates with
+    replacement, then values within each resampled replicate (Davison & Hinkley 1997, 3.8).
+    Returns (mean, low, high, n); the interval is nan with fewer than two values."""
     x = np.asarray(x, float)
     n = x.size
     if n == 0:
         return (float("nan"),) * 3 + (0,)
-    m = float(x.mean())
-    se = float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    return m, m - 1.96 * se, m + 1.96 * se, n
+    mean = float(x.mean())
+    if n < 2:
+        return mean, float("nan"), float("nan"), n
+    reps, inverse = np.unique(np.asarray(replicate), return_inverse=True)
+    size = np.bincount(inverse).astype(float)
+    within = np.empty((samples, reps.size))  # each replicate's mean in each bootstrap sample
+    for r in range(reps.size):
+        vals = x[inverse == r]
+        chunk = max(1, 2_000_000 // vals.size)
+        for s in range(0, samples, chunk):
+            k = min(chunk, samples - s)
+            within[s:s + k, r] = vals[rng.integers(0, vals.size, (k, vals.size))].mean(axis=1)
+    weight = rng.multinomial(reps.size, np.full(reps.size, 1.0 / reps.size), size=samples) * size
+    pooled = (weight * within).sum(axis=1) / weight.sum(axis=1)
+    lo, hi = np.percentile(pooled, [2.5, 97.5])
+    return mean, float(lo), float(hi), n
 
 
 def estimates(per_resident: pd.DataFrame) -> pd.DataFrame:
     """The four estimates for each outcome, for all referred residents and frequent attenders."""
     out = []
+    rng = np.random.default_rng(8)  # fixed: the same rows give the same intervals
     groups = {
         "all referred": np.ones(len(per_resident), bool),
         f"frequent attenders (>= {FREQUENT_ATTENDER_GP} GP consultations in the year before)":
@@ -154,19 +161,20 @@ def estimates(per_resident: pd.DataFrame) -> pd.DataFrame:
     for gname, sel in groups.items():
         d = per_resident[sel]
         m = d["control"].to_numpy() >= 0
+        rep = d["replicate"].to_numpy()
         for k, (label, _) in OUTCOMES.items():
             pre, post = d[f"{k}_pre"].to_numpy(), d[f"{k}_post"].to_numpy()
             tpre, tpost = d[f"{k}_twin_pre"].to_numpy(), d[f"{k}_twin_post"].to_numpy()
             cpre, cpost = d[f"{k}_control_pre"].to_numpy(), d[f"{k}_control_post"].to_numpy()
             base = float(pre.mean()) if len(pre) else float("nan")
             est = {
-                "true_effect": (post - tpost),
-                "pre_post": (post - pre),
-                "matched_control": ((post - pre) - (cpost - cpre))[m],
-                "counterfactual_change": (tpost - tpre),
+                "true_effect": (post - tpost, rep),
+                "pre_post": (post - pre, rep),
+                "matched_control": (((post - pre) - (cpost - cpre))[m], rep[m]),
+                "counterfactual_change": (tpost - tpre, rep),
             }
-            for name, x in est.items():
-                mean, lo, hi, n = _ci(x)
+            for name, (x, r) in est.items():
+                mean, lo, hi, n = cluster_bootstrap(x, r, rng)
                 out.append({
                     "group": gname, "outcome": k, "outcome_label": label, "estimate": name,
                     "mean": mean, "ci_low": lo, "ci_high": hi, "n": n,
@@ -214,8 +222,9 @@ def narrative(est: pd.DataFrame, per_resident: pd.DataFrame, cfg: Config) -> str
         f"Loneliness (lonely at referral vs a year later, as a questionnaire would measure it): the share lonely "
         f"changed by {lo['pre_post']['mean']:+.3f} before-after, of which {lo['counterfactual_change']['mean']:+.3f} "
         f"would have happened anyway; the true effect is {ci(lo['true_effect'], '+.3f')}. "
-        "Intervals are over residents pooled across replicates and are somewhat narrow because residents share "
-        "a network; more replicates narrow them honestly."
+        "Intervals are two-stage cluster-bootstrap intervals (replicates, then residents within them)"
+        + (": with one replicate they cover residents only, and residents share a network, so use several."
+           if cfg.simulation.replicates < 2 else ".")
     )
     return text
 
