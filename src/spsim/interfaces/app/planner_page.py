@@ -52,6 +52,7 @@ def PlannerPage():
             status.set("")
             return
         result.set(res)
+        progress.set(100.0)
         status.set("done")
 
     task = solara.lab.use_task(work, dependencies=[run_id.value], prefer_threaded=True)
@@ -76,12 +77,16 @@ def PlannerPage():
             solara.SliderInt("Years", value=years.value, min=YEARS[0], max=YEARS[1], on_value=years.set,
                              thumb_label="always")
             solara.Select("Residents", values=list(RESIDENTS), value=residents.value, on_value=residents.set)
+            if RESIDENTS[residents.value]:
+                solara.Text("A smaller copy, for a quick look: population.size is changed in every scenario "
+                            "(the report's method section lists what else changes with it).",
+                            style={"font-size": "0.75rem", "color": "#555", "display": "block"})
             with solara.Row():
                 solara.Button("Run comparison", color="primary", disabled=running,
                               on_click=lambda: run_id.set(run_id.value + 1))
             if running or status.value:
-                solara.ProgressLinear(progress.value if running else status.value == "done")
-                solara.Text(status.value, classes=["spsim-progress"])
+                solara.ProgressLinear(progress.value)
+                solara.Text(status.value, classes=["spsim-progress"], style={"display": "block"})
             if error.value:
                 solara.Error(error.value, classes=["spsim-planner-error"])
             solara.Text("Every scenario runs on the same residents and the same luck, so differences come from "
