@@ -63,6 +63,9 @@ def test_new_preset_files_appear_and_broken_ones_are_skipped(tmp_path, capsys):
     assert list(presets) == [CLASSROOM, "frome", NO_SERVICE]
     err = capsys.readouterr().err
     assert "broken.toml" in err and "ftee" in err
+    assert discover_presets(tmp_path) == presets and capsys.readouterr().err == ""  # said once, not per reset
+    (tmp_path / "broken.toml").write_text("[link_workers]\nfte = 3\n")  # fixed: found again
+    assert list(discover_presets(tmp_path)) == [CLASSROOM, "broken", "frome", NO_SERVICE]
 
 
 @pytest.mark.parametrize("preset", sorted(set(discover_presets(CONFIGS)) - {NO_SERVICE}))

@@ -16,6 +16,7 @@ of the preset has been loaded at the classroom's size.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -52,23 +53,32 @@ def configs_dir(explicit: str | Path | None = None) -> Path | None:
 def discover_presets(folder: str | Path | None = None) -> dict[str, Path]:
     """Preset name -> scenario file: ``classroom`` first, every valid scenario file in the configs
     folder, then :data:`NO_SERVICE` (-> the classroom file, with link work switched off). Files that
-    do not validate are left out with one line on stderr."""
-    found: dict[str, Path] = {CLASSROOM: CLASSROOM_FILE}
+    do not validate are left out with one line on stderr (once: the folder is read again only when
+    a file in it changes)."""
     where = configs_dir(folder)
+    files: tuple = ()
     if where is not None:
-        files = [p for p in where.iterdir() if p.is_file() and p.suffix.lower() in CONFIG_SUFFIXES]
-        files.sort(key=lambda p: (p.stem, CONFIG_SUFFIXES.index(p.suffix.lower())))
-        for p in files:
-            if p.stem in found or p.stem == NO_SERVICE:
-                continue
-            try:
-                load_config(p)
-            except ConfigError as e:
-                print(f"spsim app: preset skipped: {e}", file=sys.stderr)
-                continue
-            found[p.stem] = p
+        found = [p for p in where.iterdir() if p.is_file() and p.suffix.lower() in CONFIG_SUFFIXES]
+        files = tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in found))
+    return dict(_scan(files))
+
+
+@functools.lru_cache(maxsize=16)
+def _scan(files: tuple) -> tuple[tuple[str, Path], ...]:
+    found: dict[str, Path] = {CLASSROOM: CLASSROOM_FILE}
+    paths = [Path(f) for f, _, _ in files]
+    paths.sort(key=lambda p: (p.stem, CONFIG_SUFFIXES.index(p.suffix.lower())))
+    for p in paths:
+        if p.stem in found or p.stem == NO_SERVICE:
+            continue
+        try:
+            load_config(p)
+        except ConfigError as e:
+            print(f"spsim app: preset skipped: {e}", file=sys.stderr)
+            continue
+        found[p.stem] = p
     found[NO_SERVICE] = CLASSROOM_FILE
-    return found
+    return tuple(found.items())
 
 
 def _preset_path(preset: str, configs: str | Path | None) -> Path:
