@@ -68,15 +68,16 @@ bigger for smoother curves.
 
 A scenario is a config file (`configs/default.toml`) plus overrides. The default town has 50,000
 residents; here we take 3,000 residents with the same rules, 0.15 FTE of link work (one link worker
-about three quarters of a day a week) and 6 community groups. `burn_in_weeks` lets the town settle
-before anything is recorded.
+about three quarters of a day a week) and 6 community groups. `population.scaling=absolute` says
+these numbers are the small town's own (without it, a smaller size is a scaled copy of the default
+town: docs/places.md). `burn_in_weeks` lets the town settle before anything is recorded.
 """),
     code('''
 from spsim.model.config import load_config
 from spsim.model import SocialPrescribingModel
 
 cfg = load_config(DEFAULT, [
-    "population.size=3000", "link_workers.fte=0.15", "groups.count=6",
+    "population.size=3000", "population.scaling=absolute", "link_workers.fte=0.15", "groups.count=6",
     "simulation.burn_in_weeks=26", "simulation.weeks=104", "simulation.seed=42",
 ])
 model = SocialPrescribingModel(cfg)
@@ -231,7 +232,8 @@ years) so this runs in seconds; use more residents and seeds for firmer answers.
 from spsim.model.config import load_config
 from spsim.studies.runner import run
 
-BASE = ["population.size=3000", "simulation.weeks=104", "simulation.burn_in_weeks=26",
+BASE = ["population.size=3000", "population.scaling=absolute", "simulation.weeks=104",
+        "simulation.burn_in_weeks=26",
         "simulation.replicates=3", "simulation.seed=7", "groups.count=6"]
 
 
@@ -356,7 +358,7 @@ residents and replicates.
 """),
     code('''
 cfg = load_config(DEFAULT, [
-    "population.size=6000", "link_workers.fte=1.0", "groups.count=15",
+    "population.size=6000", "population.scaling=absolute", "link_workers.fte=1.0", "groups.count=15",
     "simulation.burn_in_weeks=20", "simulation.weeks=150", "simulation.replicates=2", "simulation.seed=11",
 ])
 per_resident, estimates = ev.evaluate(cfg)

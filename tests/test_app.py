@@ -69,22 +69,25 @@ def test_new_preset_files_appear_and_broken_ones_are_skipped(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("preset", sorted(set(discover_presets(CONFIGS)) - {NO_SERVICE}))
-def test_a_preset_sets_the_sliders_to_its_own_values_per_resident(preset):
-    """1 FTE per 50,000 stays 1 FTE per 50,000: FTE, extra teams and groups scale with residents."""
-    cfg = load_config(discover_presets(CONFIGS)[preset])
+def test_a_preset_sets_the_sliders_to_a_scaled_copy_of_its_place(preset):
+    """1 FTE per 50,000 stays 1 FTE per 50,000: the sliders show what spsim.model.scaling makes of the
+    preset at the classroom's size (the same as `spsim run --set population.size=N`), and the town
+    built with them is scaled once, not twice."""
+    from spsim.model.scaling import scale_place
+
+    path = discover_presets(CONFIGS)[preset]
     for n in (1000, 2000):
         lev = preset_levers(preset, n, CONFIGS)
-        ratio = n / cfg.population.size
-        assert lev["population"] == n and lev["spillover"] == round(cfg.volunteering.spillover, 2)
-        assert lev["fte"] == pytest.approx(cfg.link_workers.fte * ratio, abs=0.005)
-        assert lev["groups"] == round(cfg.groups.count * ratio)
-        assert lev["team_fte"] == pytest.approx([t.fte * ratio for t in cfg.teams], abs=0.0005)
-        # the town built with those sliders has them, and the rest of the preset
+        scaled = scale_place(load_config(path, [f"population.size={n}"]))[0]
+        per_fte = scaled.link_workers.caseload_per_fte
+        assert lev["population"] == n and lev["spillover"] == round(scaled.volunteering.spillover, 2)
+        assert round(lev["fte"] * per_fte) == round(scaled.link_workers.fte * per_fte)  # the same caseload places
+        assert lev["groups"] == scaled.groups.count and lev["team_fte"] == [t.fte for t in scaled.teams]
         town = classroom_config(n, lev["fte"], lev["spillover"], lev["groups"], preset, configs=CONFIGS)
         assert (town.population.size, town.link_workers.fte, town.groups.count) == (n, lev["fte"], lev["groups"])
-        assert [t.fte for t in town.teams] == lev["team_fte"]
-        assert town.link_workers.caseload_per_fte == cfg.link_workers.caseload_per_fte
-        assert town.practices.referral == cfg.practices.referral
+        assert scale_place(town)[1] == []  # nothing left to scale: the model uses the sliders' values
+        assert town.practices.count == scaled.practices.count and town.connectors.count == scaled.connectors.count
+        assert town.practices.referral == scaled.practices.referral
 
 
 def test_the_classroom_town_is_its_preset_and_no_service_switches_link_work_off():

@@ -3,7 +3,7 @@ Playwright) opens it, picks a preset, resets, steps and plays the classroom town
 comparison on the planner tab.
 
 Needs /usr/bin/chromium (`.ci/run` installs it). Never runs `playwright install`: no browser is
-downloaded. Without Chromium the test is skipped, except under CI, where it fails.
+downloaded. Without Chromium or Playwright the test is skipped, except under CI, where it fails.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import import_or_skip
 from spsim.interfaces.app.presets import preset_levers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,7 +31,7 @@ if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: .ci/run should have installed Debian's chromium", pytrace=False)
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = import_or_skip("playwright.sync_api", "pip install the dev extra (playwright)")
 pytestmark = pytest.mark.slow
 
 
@@ -145,11 +146,12 @@ def test_choosing_a_preset_moves_the_sliders_to_its_values_per_resident(page):
     fte = _slider(page, "Link-worker capacity (FTE)")
     page.wait_for_function("([el, v]) => el.getAttribute('aria-valuenow') === v", arg=[fte.element_handle(),
                                                                                       str(want["fte"])])
-    assert float(fte.get_attribute("aria-valuenow")) == want["fte"] == 0.04  # 1 FTE per 50,000
+    places = round(want["fte"] * want["caseload_per_fte"])
+    assert float(fte.get_attribute("aria-valuenow")) == want["fte"] and places == 1  # 1 FTE per 50,000
     assert int(_slider(page, "Community groups at the start").get_attribute("aria-valuenow")) == want["groups"]
-    _wait_text(page, ".spsim-value-fte", "0.04 FTE = 1 caseload places")
+    _wait_text(page, ".spsim-value-fte", f"{want['fte']:.2f} FTE = 1 caseload places")
     page.get_by_role("button", name="Reset", exact=True).click()
-    _wait_text(page, ".spsim-settings", "pcn-link-worker · 2,000 residents · 0.04 FTE link work (1 caseload places)")
+    _wait_text(page, ".spsim-settings", f"pcn-link-worker · 2,000 residents · {want['fte']:g} FTE link work (1 ")
     # and back: the classroom preset's own values
     _choose(page, "Local model (preset)", "pcn-link-worker", "classroom")
     page.wait_for_function("([el, v]) => el.getAttribute('aria-valuenow') === v",

@@ -649,6 +649,10 @@ def _method(comp: Comparison) -> str:
                "size, so nothing was adjusted.</p>")
     costs = comp.cfg.costs
     lw = comp.cfg.link_workers
+    from ..model.scaling import describe, scale_place  # a place run at another size (docs/places.md)
+
+    scaled = [(sc, describe(sc.cfg, scale_place(sc.cfg)[1])) for sc in comp.scenarios]
+    scal = "".join(f"<p><b>Scaled.</b> {esc(sc.name)}: {esc(line)}</p>" for sc, line in scaled if line)
     return f"""
 <table><caption>Scenarios</caption><thead><tr><th scope="col">Scenario</th>
 <th scope="col" style="text-align:left">File</th>
@@ -657,6 +661,7 @@ def _method(comp: Comparison) -> str:
 <tbody>{''.join(rows)}</tbody></table>
 {shared}
 {adj}
+{scal}
 <p>Place: {sim.weeks} recorded weeks ({sim.weeks / 52:.1f} years) after a burn-in of {sim.burn_in_weeks} weeks,
 {comp.cfg.population.size:,} residents, {sim.replicates} replicate(s) per scenario, root seed {sim.seed}.
 Replicate <i>r</i> of every scenario uses <code>numpy.random.SeedSequence({sim.seed}).spawn({sim.replicates})[r]</code>.

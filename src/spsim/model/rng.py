@@ -33,6 +33,7 @@ STREAM_IDS: dict[str, int] = {
     "initial_loneliness": 12,
     "connectors": 13,
     "development": 14,
+    "attributes": 18,  # 15-17 left free: the people branch adds "sex", "people_init", "instruments"
 }
 
 

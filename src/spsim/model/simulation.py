@@ -25,6 +25,7 @@ import mesa
 import numpy as np
 
 from .agents import CommunityGroup, GPPractice, LinkWorker, Resident
+from .breakdown import GroupOutcomes
 from .mechanisms.base import Mechanism
 from .mechanisms.groups import Groups
 from .mechanisms.help_seeking import HelpSeeking
@@ -38,6 +39,7 @@ from .network import build_network
 from .outcomes import Recorder
 from .params import Config
 from .population import (
+    add_attributes,
     add_programmes,
     build_link_workers,
     build_practices,
@@ -46,6 +48,7 @@ from .population import (
     seed_group_memberships,
 )
 from .rng import Streams, replicate_seeds
+from .scaling import scale_place
 from .tables import GroupTable
 
 WEEKLY_ORDER: tuple[type[Mechanism], ...] = (
@@ -88,6 +91,9 @@ class SocialPrescribingModel(mesa.Model):
         analyzers: list | tuple = (),
     ):
         cfg = cfg or Config()
+        # a smaller or larger copy of the place keeps its per-capita provision (model/scaling.py)
+        self.cfg_given = cfg
+        cfg, self.scaled = scale_place(cfg)
         if seed_seq is None:
             seed_seq = replicate_seeds(cfg.simulation.seed, replicate + 1)[replicate]
         self.streams = Streams(seed_seq)
@@ -111,6 +117,7 @@ class SocialPrescribingModel(mesa.Model):
         seed_group_memberships(cfg, self.residents, self.groups, pop_rng)
         add_programmes(cfg, self.groups, self.n_neighbourhoods)
         self._train_connectors()
+        add_attributes(cfg, self.residents, self.streams["attributes"])
         self.unmet_by_kind = np.zeros(6)  # recent unmet demand for group places, by kind
 
         n = self.residents.n
@@ -120,6 +127,10 @@ class SocialPrescribingModel(mesa.Model):
         self.discharged = np.zeros(n, bool)
         self.ae_this_week = np.zeros(n, bool)
         self.intake_this_week = np.zeros(n, bool)
+        self.refused_this_week = np.zeros(n, bool)
+        self.taken_on = np.zeros(0, np.int64)
+        self.taken_on_waits = np.zeros(0, np.int64)
+        self.group_outcomes = GroupOutcomes(n)
 
         for i in range(self.practices.n):
             GPPractice(self, i)
@@ -190,7 +201,10 @@ class SocialPrescribingModel(mesa.Model):
             mech.step(self, u)
         self.week += 1
         if self.week > self.cfg.simulation.burn_in_weeks:
+            before = self.recorder.i
             self.recorder.record(self, self.tally)
+            if self.recorder.i > before:
+                self.group_outcomes.record(self)
         for a in self.analyzers:
             a.apply(self)
         self.running = self.recorder.i < self.recorder.weeks
@@ -205,6 +219,10 @@ class SocialPrescribingModel(mesa.Model):
 
     def timeseries(self):
         return self.recorder.frame()
+
+    def summary_by_group(self):
+        """Outcomes over the recorded weeks by deprivation, age, sex, condition and practice."""
+        return self.group_outcomes.frame(self)
 
     # ------------------------------------------------------------------ views
     @property

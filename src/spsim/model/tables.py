@@ -71,6 +71,11 @@ class ResidentTable(Table):
         "deprivation": (np.int8, 3),  # quintile 1 (least) .. 5 (most deprived)
         "practice": (I32, -1),
         "ltc": (np.bool_, False),
+        # who lives there (population.add_attributes; the "attributes" stream)
+        "age_group": (np.int8, 3),  # index into population.AGE_GROUPS, inside age_band
+        "sex": (np.int8, 0),  # 0 female, 1 male
+        "disability": (np.bool_, False),  # disabled under the Equality Act (Census 2021 definition)
+        "rural": (np.bool_, False),  # lives in a rural practice's area ([[practice_list]] setting)
         "gp_base": (np.float32, 0.0),  # medical consultations per week outside episodes
         "ae_base": (np.float32, 0.0),  # A&E attendances per week outside episodes
         "need_onset_mult": (np.float32, 1.0),

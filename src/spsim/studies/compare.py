@@ -39,6 +39,7 @@ import pandas as pd
 from ..errors import ConfigError, UsageError
 from ..model.config import load_config, to_dict
 from ..model.params import Config
+from .stats import t_interval, t_quantile  # noqa: F401  (t_quantile: re-exported for report.py)
 
 WEEKS_PER_YEAR = 52.0
 #: keys every scenario must share for common random numbers; taken from the baseline
@@ -135,27 +136,7 @@ class Comparison:
 
 
 # ----------------------------------------------------------------------------- statistics
-def t_quantile(df: int) -> float:
-    """t(0.975, df): the multiplier for a two-sided 95% interval."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, df))
-
-
-def t_interval(x) -> tuple[float, float, float, float, int]:
-    """(mean, low, high, sd, n) of the finite values of ``x``; the interval is
-    ``mean +/- t(0.975, n-1) * sd / sqrt(n)`` and is NaN with fewer than two values."""
-    a = np.asarray(x, dtype=float)
-    a = a[np.isfinite(a)]
-    n = int(a.size)
-    if n == 0:
-        return (math.nan, math.nan, math.nan, math.nan, 0)
-    mean = float(a.mean())
-    if n == 1:
-        return (mean, math.nan, math.nan, math.nan, 1)
-    sd = float(a.std(ddof=1))
-    half = t_quantile(n - 1) * sd / math.sqrt(n)
-    return (mean, mean - half, mean + half, sd, n)
+# t_quantile and t_interval live in spsim.studies.stats (the one interval method); imported above.
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -262,16 +243,19 @@ def align(scenarios: list[Scenario]) -> list[Scenario]:
             if have != want:
                 data[key[0]][key[1]] = want
                 adjusted.append((".".join(key), have, want))
+                if key == ("population", "size") and data["population"]["described"] is None:
+                    data["population"]["described"] = have  # the same place at the baseline's size
         cfg = Config.model_validate(data) if adjusted else sc.cfg
         out.append(Scenario(sc.name, sc.source, cfg, adjusted))
     return out
 
 
 def load_scenarios(
-    configs: list[str], baseline: str | None, overrides: list[str], overlays: list[str]
+    configs: list[str], baseline: str | None, overrides: list[str], overlays: list[str], options: list[str] = ()
 ) -> list[Scenario]:
-    """Load every scenario (baseline first), with the shared overrides and overlays applied,
-    named by ``simulation.name`` (or the file name where names clash), then aligned."""
+    """Load every scenario (baseline first), with the shared overrides and overlays applied (and
+    ``options``: the command line's --seed/--weeks/--replicates, see load_config), named by
+    ``simulation.name`` (or the file name where names clash), then aligned."""
     paths = ([baseline] if baseline else []) + list(configs)
     seen: dict[Path, str] = {}
     unique: list[str] = []
@@ -285,7 +269,7 @@ def load_scenarios(
 
         raise UsageError("spsim compare: give at least two different scenario files (the first, or --baseline, "
                          "is the baseline), e.g. spsim compare configs/baseline.toml configs/default.toml --out DIR")
-    cfgs = [load_config(p, overrides, overlays=overlays) for p in unique]
+    cfgs = [load_config(p, overrides, overlays=overlays, options=options) for p in unique]
     given = [c.simulation.name for c in cfgs]
     names = [Path(p).stem if given.count(n) > 1 else n for n, p in zip(given, unique, strict=True)]
     for i, n in enumerate(names):

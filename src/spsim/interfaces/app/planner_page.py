@@ -78,8 +78,8 @@ def PlannerPage():
                              thumb_label="always")
             solara.Select("Residents", values=list(RESIDENTS), value=residents.value, on_value=residents.set)
             if RESIDENTS[residents.value]:
-                solara.Text("A smaller copy, for a quick look: population.size is changed in every scenario "
-                            "(the report's method section lists what else changes with it).",
+                solara.Text("A smaller copy of each place, for a quick look: link-worker FTE, groups and "
+                            "practices scale with it (docs/places.md).",
                             style={"font-size": "0.75rem", "color": "#555", "display": "block"})
             with solara.Row():
                 solara.Button("Run comparison", color="primary", disabled=running,

@@ -6,12 +6,13 @@ scenario file in the configs folder (found at run time, so new local models appe
 and ``no social prescribing`` (the classroom town without link work).
 
 **Scaling.** The sliders are levers of a small town, but most presets describe a whole place (the
-default town: 50,000 residents, 2 FTE, 100 groups). Choosing a preset sets the sliders to the
-preset's own values *per resident*: link-worker FTE (and every extra team's) and groups at the start
-are multiplied by ``residents / preset residents``, so "1 FTE per 50,000" stays 1 FTE per 50,000 in a
-classroom town (0.04 FTE at 2,000). Spillover is a share and is not scaled. Whatever the sliders then
-say is what the town gets: the built town takes their values as they are (absolute), after the rest
-of the preset has been loaded at the classroom's size.
+default town: 50,000 residents, 2 FTE, 100 groups). A classroom town is a scaled copy of the
+preset's place (:func:`spsim.model.scaling.scale_place`: link-worker FTE of every team snapped to
+whole caseload places, groups, practices, connectors and the rest per resident), and choosing a
+preset sets the sliders to that copy's values, so "1 FTE per 50,000" stays 1 FTE per 50,000 in a
+classroom town (1 caseload place at 2,000). Spillover is a share and is not scaled. Whatever the
+sliders then say is what the town gets: their values are set on the scaled copy as they are, and
+nothing is scaled twice.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from ...model.config import ConfigError, load_config, validate
 from ...model.params import Config
+from ...model.scaling import scale_place
 
 NO_SERVICE = "no social prescribing"
 CLASSROOM = "classroom"
@@ -88,20 +90,28 @@ def _preset_path(preset: str, configs: str | Path | None) -> Path:
     return presets[preset]
 
 
+def _scaled_preset(preset: str, population: int, configs, extra=()) -> Config:
+    """The preset as a scaled copy of its place at ``population`` residents (spsim.model.scaling:
+    FTE snapped to whole caseload places, groups, practices, connectors... per resident), so the
+    model scales nothing more."""
+    cfg = load_config(_preset_path(preset, configs), [f"population.size={int(population)}", *extra])
+    return scale_place(cfg)[0]
+
+
 def preset_levers(preset: str, population: int | None = None, configs: str | Path | None = None) -> dict:
     """The slider values for ``preset`` in a town of ``population`` residents (default: the classroom
-    town's 2,000): the preset's link-worker FTE and groups scaled by population, its spillover as is.
-    Also ``team_fte`` (each extra team's FTE, scaled) for :func:`classroom_config`."""
-    cfg = load_config(_preset_path(preset, configs))
+    town's 2,000): the preset's link-worker FTE and groups as a scaled copy of its place has them
+    (:func:`spsim.model.scaling.scale_place`), its spillover as is. Also ``team_fte`` (each extra
+    team's FTE, scaled) and ``caseload_per_fte``."""
     n = int(population or load_config(CLASSROOM_FILE).population.size)
-    ratio = n / cfg.population.size
-    fte = 0.0 if preset == NO_SERVICE else cfg.link_workers.fte * ratio
+    cfg = _scaled_preset(preset, n, configs)
+    off = preset == NO_SERVICE
     return {
         "population": n,
-        "fte": round(fte, 2),
+        "fte": 0.0 if off else round(cfg.link_workers.fte, 2),
         "spillover": round(cfg.volunteering.spillover, 2),
-        "groups": int(round(cfg.groups.count * ratio)),
-        "team_fte": [0.0 if preset == NO_SERVICE else round(t.fte * ratio, 3) for t in cfg.teams],
+        "groups": int(cfg.groups.count),
+        "team_fte": [0.0 if off else t.fte for t in cfg.teams],
         "caseload_per_fte": cfg.link_workers.caseload_per_fte,
     }
 
@@ -126,22 +136,22 @@ def classroom_config(
     weeks: int = CLASSROOM_WEEKS,
     configs: str | Path | None = None,
 ) -> Config:
-    """The scenario for a classroom town: the preset loaded at ``population`` residents, with the
-    sliders' FTE, spillover and groups taken as they are, and extra teams scaled by population.
-    ``no social prescribing`` switches link work off whatever the FTE slider says."""
-    path = _preset_path(preset, configs)
-    cfg = load_config(path, [
-        f"population.size={int(population)}",
+    """The scenario for a classroom town: the preset as a scaled copy of its place at ``population``
+    residents (everything that belongs to the place, per resident), then the sliders' FTE, spillover
+    and groups taken as they are. ``no social prescribing`` switches link work off whatever the FTE
+    slider says."""
+    cfg = _scaled_preset(preset, int(population), configs, [
         f"simulation.seed={parse_seed(seed)}",
         f"simulation.weeks={int(weeks)}",
         "simulation.replicates=1",
         f'simulation.name="{preset}"',
     ])
-    teams = preset_levers(preset, int(population), configs)["team_fte"]
     data = cfg.model_dump()
     data["link_workers"]["fte"] = 0.0 if preset == NO_SERVICE else round(float(fte), 6)
     data["volunteering"]["spillover"] = round(float(spillover), 6)
     data["groups"]["count"] = int(groups)
-    for team, team_fte in zip(data["teams"], teams, strict=True):
-        team["fte"] = team_fte
+    if preset == NO_SERVICE:
+        for team in data["teams"]:
+            team["fte"] = 0.0
+    path = _preset_path(preset, configs)
     return validate(data, f"{path} (classroom app)")

@@ -173,11 +173,16 @@ class Groups(Mechanism):
         k = int(model.streams["community"].poisson(gp.new_per_year_per_10k * r.n / 10_000 / 52.0))
         self._start_groups(model, u[2], k, kinds=None)
         cd = c.community_development
-        k_dev = int(model.streams["development"].poisson(cd.fte * cd.groups_per_fte_year / 52.0))
+        # The development stream gives one number a week whatever the levers (common random
+        # numbers): this week's developer groups are drawn from a generator it seeds. Drawing the
+        # Poisson count and the groups' attributes from the stream itself used a number of
+        # values that depended on community_development.fte.
+        dev = np.random.Generator(np.random.PCG64(int(model.streams["development"].integers(2**63))))
+        k_dev = int(dev.poisson(cd.fte * cd.groups_per_fte_year / 52.0))
         if k_dev and model.unmet_by_kind.sum() >= 1:
             kinds = np.argsort(-model.unmet_by_kind, kind="stable")[:k_dev]
             kinds = np.resize(kinds, k_dev).astype(np.int8)
-            self._start_groups(model, u[2], k_dev, kinds=kinds)
+            self._start_groups(model, u[2], k_dev, kinds=kinds, rng=dev)
             model.unmet_by_kind[kinds] = 0
             t["groups_started_by_developers"] += k_dev
         model.unmet_by_kind *= 0.95  # unmet demand is remembered for a few months
@@ -220,13 +225,15 @@ class Groups(Mechanism):
         model.tally["members_displaced"] += int(out.sum())
         g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
 
-    def _start_groups(self, model, key: np.ndarray, k: int, kinds: np.ndarray | None) -> None:
-        """Open ``k`` groups (of ``kinds`` if given, else random kinds); their founders are free
-        volunteers with the lowest luck key this week."""
+    def _start_groups(self, model, key: np.ndarray, k: int, kinds: np.ndarray | None,
+                      rng: np.random.Generator | None = None) -> None:
+        """Open ``k`` groups (of ``kinds`` if given, else random kinds), their attributes drawn
+        from ``rng`` (default: the community stream); their founders are free volunteers with
+        the lowest luck key this week."""
         r, g, gp = model.residents, model.groups, model.cfg.groups
         if k == 0:
             return
-        rng = model.streams["community"] if kinds is None else model.streams["development"]
+        rng = model.streams["community"] if rng is None else rng
         rows = new_group_rows(g, k, model.cfg, rng, model.n_neighbourhoods, model.week)
         if kinds is not None:
             g.kind[rows] = kinds

@@ -90,6 +90,7 @@ class LinkWork(Mechanism):
         take = np.concatenate(takes) if takes else np.zeros(0, np.int64)
         eng = np.concatenate(engaged) if engaged else np.zeros(0, np.int64)
         waits = week - r.lw_since[take]
+        model.taken_on, model.taken_on_waits = take, waits  # for outcomes by group (model/breakdown.py)
         not_engaged = np.zeros(r.n, dtype=bool)
         not_engaged[np.setdiff1d(take, eng, assume_unique=True)] = True
         leave_link_work(model, not_engaged)

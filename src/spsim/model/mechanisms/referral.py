@@ -109,6 +109,7 @@ class Referral(Mechanism):
         r.lw_since[accepted] = week
         r.lw_team[accepted] = team[accepted]
         model.referred_this_week = referred
+        model.refused_this_week = refused  # for outcomes by group (model/breakdown.py)
         t["referrals"] += int(referred.sum())
         t["referrals_gp"] += int(by_gp.sum())
         t["referrals_self"] += int(by_self.sum())
