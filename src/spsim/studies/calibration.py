@@ -175,3 +175,41 @@ def posterior_summary(samples: pd.DataFrame, priors=PRIORS) -> pd.DataFrame:
                      "q05": float(np.quantile(x, 0.05)) if len(x) else float("nan"),
                      "q95": float(np.quantile(x, 0.95)) if len(x) else float("nan")})
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- history matching
+def _hm_simulate(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], values, run_seed: int) -> dict:
+    """One replicate of ``base`` at parameter ``values``: the target measures (top level: picklable)."""
+    from .runner import run_replicate
+
+    d = base
+    for k, v, is_int in zip(keys, values, integer, strict=True):
+        d = apply_override(d, f"{k}={int(round(float(v))) if is_int else round(float(v), 6)}")
+    d = apply_override(d, f"simulation.seed={run_seed}")
+    d = apply_override(d, "simulation.replicates=1")
+    return measure(run_replicate(validate(d, "history matching"), 0).summary)
+
+
+def history_match_targets(base: Config, waves: int = 3, points: int = 40, replicates: int = 2, seed: int = 1,
+                          workers: int = 1, priors=PRIORS):
+    """History matching (``studies/history_matching.py``) of ``priors`` against ``TARGETS``."""
+    from functools import partial
+
+    from .history_matching import Observation, Parameter, _call, history_match
+
+    simulate = partial(_hm_simulate, base.model_dump(), tuple(p.key for p in priors), tuple(p.integer for p in priors))
+    obs = [Observation.from_band(t.key, t.low, t.high) for t in TARGETS]
+    params = [Parameter(p.key, p.low, p.high) for p in priors]
+
+    def ordered_map(f, fs, tasks):
+        """Results in task order, in worker processes when ``workers > 1`` (same results either way)."""
+        if workers <= 1:
+            return [_call(g, task) for g, task in zip(fs, tasks, strict=True)]
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as pool:
+            return list(pool.map(_call, fs, tasks))
+
+    return history_match(simulate, params, obs, waves=waves, points=points, replicates=replicates, seed=seed,
+                         map_=ordered_map)

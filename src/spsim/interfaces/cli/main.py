@@ -46,6 +46,12 @@ def build_parser() -> Parser:
     ca.add_argument("--samples", type=positive_int("samples"), default=200, help="prior samples (default 200)")
     ca.add_argument("--from-posterior", type=Path, metavar="CSV",
                     help="narrow the priors to the 5-95%% range of a previous round's posterior.csv")
+    ca.add_argument("--method", choices=("rejection", "history-matching"), default="rejection",
+                    help="ABC rejection (default), or history matching with Gaussian-process emulators "
+                         "(waves.csv, accepted.csv; see docs/calibration.md)")
+    ca.add_argument("--waves", type=positive_int("waves"), default=3, help="history matching: waves (default 3)")
+    ca.add_argument("--points", type=positive_int("points"), default=40,
+                    help="history matching: design points per wave (default 40)")
     add_run_options(ca, out_suffix="-calibration")
 
     add_compare_parser(sub)

@@ -79,6 +79,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     cfg = load(args)
     out = out_dir(args, cfg, "-calibration")
     check_output_dir(out)
+    if args.method == "history-matching":
+        return _history_matching(args, cfg, out)
     priors = PRIORS
     if args.from_posterior is not None:
         src = str(args.from_posterior)
@@ -101,4 +103,35 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"accepted {int(samples.accepted.sum())} of {len(samples)} samples (every target inside its band)")
         print(post.to_string(index=False))
         print(f"results in {out}/: samples.csv, posterior.csv")
+    return 0
+
+
+def _history_matching(args: argparse.Namespace, cfg, out: Path) -> int:
+    from ...studies.calibration import history_match_targets
+
+    if args.points < 2:
+        raise ConfigError("--points", None, "history matching needs at least 2 design points per wave")
+    sim = cfg.simulation  # --replicates: replicates per design point; --seed: the design and the runs
+    res = history_match_targets(cfg, waves=args.waves, points=args.points, replicates=sim.replicates,
+                                seed=sim.seed, workers=args.workers)
+    table, accepted = res.table(), res.accepted()
+    waves = [{"wave": w.number, "nroy_fraction": w.nroy_fraction, "points": len(w.design)} for w in res.waves]
+
+    def write(tmp: Path) -> None:
+        write_csv(table, tmp / "waves.csv")
+        write_csv(accepted, tmp / "accepted.csv")
+        write_json({"spsim_version": __version__, "method": "history matching", "seed": sim.seed,
+                    "waves": waves, "replicates_per_point": sim.replicates,
+                    "config": to_dict(cfg)}, tmp / "run.json")
+
+    atomic_output(out, write)
+    if args.quiet:
+        return 0
+    for w in waves:
+        print(f"wave {w['wave']}: {w['points']} points from the {w['nroy_fraction']:.1%} of the box not ruled out")
+    if res.exhausted:
+        print(f"wave {len(waves) + 1}: nothing left: the evidence rules out the whole prior box "
+              "(check the scenario's size and the priors)")
+    print(f"{len(accepted)} parameter sets of the last wave lie inside every evidence band; "
+          f"results in {out}/: waves.csv, accepted.csv, run.json")
     return 0
