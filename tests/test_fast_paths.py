@@ -74,34 +74,40 @@ def test_cached_counts_and_degree_follow_flags_and_group_ties():
     assert net.group.keys.size > 0  # the group-tie branches were exercised
 
 
-def test_help_seeking_fast_paths_match_the_plain_rules():
-    """GP queue order by one packed int64 sort and A&E computed only near its threshold give
-    the outcomes of the plain expressions (stable argsort of practice + key; float64 p_ae for
-    everyone)."""
+def test_help_seeking_matches_a_plain_queue():
+    """Poisson counts by inversion and the whole-array practice queue give what a plain loop over
+    requests gives: each practice serves residents in this week's key order until its
+    appointments run out (the last one served may get only part of their requests)."""
+    from scipy import stats
+
+    from spsim.model.mechanisms.help_seeking import poisson_from_uniform
+
     busy = {"population.size": 3000, "health.ae_per_year": 2.0, "practices.appointments_per_1000_per_week": 60.0}
     m = make_model(small_config(busy))
     for _ in range(4):
         m.step()
     mech = next(x for x in m.mechanisms if isinstance(x, HelpSeeking))
     r, h, rng = m.residents, m.cfg.health, np.random.default_rng(7)
-    for _ in range(5):
+    for _ in range(3):
         u = rng.random((4, r.n), dtype=np.float32)
-        ep_mult = np.where(r.in_episode, np.float32(h.episode_multiplier), np.float32(1.0))
-        units = np.bitwise_count(r.needs) + r.lonely
-        lam_soc = np.float32(m.cfg.needs.gp_uplift_per_year / 52.0) * units
-        lam = r.gp_base * ep_mult + lam_soc
-        request = u[0] < -np.expm1(-lam)
-        idx = np.flatnonzero(request)
-        pr = r.practice[idx]
-        order = np.argsort(pr + u[2][idx].astype(np.float64), kind="stable")
-        idx, pr = idx[order], pr[order]
-        rank = np.arange(idx.size) - np.searchsorted(pr, pr, side="left")
-        served = rank < m.practices.capacity[pr]
-        unmet = np.zeros(r.n, bool)
-        unmet[idx[~served]] = True
-        lam_ae = r.ae_base * ep_mult * (1.0 + h.social_ae_share * units)
+        lam_med = r.gp_base.astype(float) + r.episode_gp
+        lam_soc = m.cfg.needs.gp_uplift_per_year / 52.0 * np.bitwise_count(r.needs)
+        k_med = stats.poisson.ppf(u[0].astype(float), lam_med).astype(int)
+        k_soc = stats.poisson.ppf(u[1].astype(float), lam_soc).astype(int)
+        assert np.array_equal(poisson_from_uniform(u[0], lam_med), k_med)
+        k = k_med + k_soc
+        served = np.zeros(r.n, int)
+        for p in range(m.practices.n):
+            left = int(m.practices.capacity[p])
+            who = np.flatnonzero((r.practice == p) & (k > 0))
+            for i in who[np.argsort(u[2][who], kind="stable")]:
+                served[i] = min(k[i], left)
+                left -= served[i]
+        unmet = served < k
+        units = np.bitwise_count(r.needs)
+        lam_ae = r.ae_base * np.where(r.in_episode, h.episode_multiplier, 1.0) * (1.0 + h.social_ae_share * units)
         ae = u[3] < -np.expm1(-lam_ae) + h.ae_unmet_gp_share * unmet
         mech.step(m, u)
-        assert unmet.any() and ae.any()
-        assert np.array_equal(m.seen_gp, np.isin(np.arange(r.n), idx[served]))
+        assert unmet.any() and ae.any() and (k > 1).any()
+        assert np.array_equal(m.gp_count, served)
         assert np.array_equal(m.ae_this_week, ae)

@@ -22,38 +22,105 @@ from .params import Config
 DEFAULT_SOURCE = "<built-in default>"
 
 
+#: a scenario or experiment file is a few kilobytes; anything far larger is a mistake (or hostile)
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: sections inside sections: a real file has 2 or 3 levels
+MAX_DEPTH = 32
+
+
+def read_text_safely(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a small regular file, refusing a FIFO, a device (``/dev/zero``), a directory or a
+    huge file *before* reading it (a FIFO is opened without blocking, and its type checked on the
+    open descriptor, so nothing can swap the file in between)."""
+    import os
+    import stat
+
+    src = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ConfigError(src, None, "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(src, None, "is a directory, expected a .toml or .yaml file") from None
+    except OSError as e:
+        raise ConfigError(src, None, f"cannot read {what} ({e.strerror or e.__class__.__name__})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ConfigError(src, None, "is a directory, expected a .toml or .yaml file")
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if (
+                stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)) else "a socket" if stat.S_ISSOCK(
+                st.st_mode) else "not a regular file"
+            raise ConfigError(src, None, f"is {kind}, expected a regular {what}")
+        if st.st_size > limit:
+            raise ConfigError(src, None, f"is {st.st_size:,} bytes; a {what} is at most {limit:,}")
+        with os.fdopen(fd, "rb", closefd=True) as f:
+            fd = -1
+            raw = f.read(limit + 1)
+    except OSError as e:
+        raise ConfigError(src, None, f"cannot read {what} ({e.strerror or e.__class__.__name__})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(raw) > limit:  # grew while we read it
+        raise ConfigError(src, None, f"is over {limit:,} bytes; a {what} is at most {limit:,}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(src, None, f"is not UTF-8 text (byte {e.start})") from None
+
+
+def _depth(obj: Any, limit: int) -> int:
+    """How deeply tables and lists nest (iteratively, so a hostile file cannot exhaust the stack)."""
+    deepest = 0
+    stack = [(obj, 0)]
+    while stack:
+        node, d = stack.pop()
+        if d > deepest:
+            deepest = d
+            if deepest > limit:
+                return deepest
+        if isinstance(node, dict):
+            stack.extend((v, d + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, d + 1) for v in node)
+    return deepest
+
+
 def read_mapping(path: str | Path) -> dict[str, Any]:
     """Parse a TOML or YAML file into a plain dict (no validation)."""
     p = Path(path)
     src = str(path)
-    if not p.exists():
-        raise ConfigError(src, None, "file not found")
-    if p.is_dir():
-        raise ConfigError(src, None, "is a directory, expected a .toml or .yaml file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(src, None, f"cannot read file ({e.__class__.__name__})") from None
+    suffix = p.suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml") and not p.is_dir():
+        if not p.exists():
+            raise ConfigError(src, None, "file not found")
+        raise ConfigError(src, None, f"unknown file type '{suffix}', expected .toml, .yaml or .yml")
+    text = read_text_safely(p)
     if not text.strip():
         raise ConfigError(src, None, "file is empty (an empty table is written '[simulation]' or '{}')")
-    suffix = p.suffix.lower()
-    if suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(src, None, f"not valid TOML: {e}") from None
-    elif suffix in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text)  # safe_load refuses executable tags (!!python/...)
-        except yaml.YAMLError as e:
-            msg = " ".join(str(e).split())
-            raise ConfigError(src, None, f"not valid safe YAML: {msg}") from None
-    else:
-        raise ConfigError(src, None, f"unknown file type '{suffix}', expected .toml, .yaml or .yml")
+    try:
+        if suffix == ".toml":
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as e:
+                raise ConfigError(src, None, f"not valid TOML: {e}") from None
+        else:
+            try:
+                data = yaml.safe_load(text)  # safe_load refuses executable tags (!!python/...)
+            except yaml.YAMLError as e:
+                msg = " ".join(str(e).split())
+                raise ConfigError(src, None, f"not valid safe YAML: {msg}") from None
+    except RecursionError:
+        raise ConfigError(src, None, f"nested too deeply (a scenario has 2 or 3 levels; at most {MAX_DEPTH})"
+                          ) from None
     if data is None:
         raise ConfigError(src, None, "file is empty")
     if not isinstance(data, dict):
         raise ConfigError(src, None, f"top level must be a table of sections, got {type(data).__name__}")
+    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise ConfigError(src, None, f"nested too deeply (a scenario has 2 or 3 levels; at most {MAX_DEPTH})")
     return data
 
 
@@ -109,13 +176,30 @@ def _format_error(err: dict[str, Any]) -> tuple[str, str]:
 
 
 def validate(data: dict[str, Any], source: str = DEFAULT_SOURCE) -> Config:
+    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise ConfigError(source, None, f"nested too deeply (at most {MAX_DEPTH} levels)")
     try:
-        return Config.model_validate(data)
+        cfg = Config.model_validate(data)
     except ValidationError as e:
         errors = e.errors()
         field, msg = _format_error(errors[0])
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(source, field, msg + more) from None
+    check_caseload(cfg, source)
+    return cfg
+
+
+def check_caseload(cfg: Config, source: str = DEFAULT_SOURCE) -> None:
+    """Refuse a team whose FTE is above 0 but too small for a single caseload place: its pay
+    would be charged while it could take on nobody (the cap is round(fte x caseload_per_fte))."""
+    teams = [("link_workers", cfg.link_workers)] + [(f"teams[{i}]", t) for i, t in enumerate(cfg.teams)]
+    for where, t in teams:
+        if t.fte > 0 and round(t.fte * t.caseload_per_fte) < 1:
+            need = 0.5 / t.caseload_per_fte
+            raise ConfigError(source, f"{where}.fte",
+                              f"{t.fte:g} FTE x {t.caseload_per_fte} clients per FTE gives no caseload place "
+                              f"(its pay would be charged for nobody); use 0 for no service, or more than "
+                              f"{need:.3g} FTE")
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -257,6 +341,32 @@ def _touches(field: str | None, key: str) -> bool:
     return field == key or key.startswith(field + ".") or field.startswith(key + ".")
 
 
+def _size(data: dict[str, Any]) -> Any:
+    pop = data.get("population", {})
+    if not isinstance(pop, dict):
+        return None
+    from .params import PopulationParams
+
+    return pop.get("size", PopulationParams.model_fields["size"].default)
+
+
+def record_described(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """A scenario describes a place of its own size. When ``after`` (the scenario with ``--set``
+    overrides, an experiment's settings, or a comparison's alignment) changes ``population.size``
+    from ``before`` (the file itself) and the file does not say which population it describes,
+    record ``population.described`` as the file's size, so the run is a scaled copy of the same place
+    (:mod:`spsim.model.scaling`). Malformed values are left for validation to name."""
+    pop = after.get("population", {})
+    if not isinstance(pop, dict) or "described" in pop:
+        return after
+    was, now = _size(before), _size(after)
+    if was == now or isinstance(was, bool) or not isinstance(was, int):
+        return after
+    out = copy.deepcopy(after)
+    out.setdefault("population", {})["described"] = was
+    return out
+
+
 def load_config(
     path: str | Path | None = None,
     overrides: list[str] | tuple[str, ...] = (),
@@ -276,6 +386,7 @@ def load_config(
         validate(deep_merge({}, ov_data), str(ov))  # names the overlay file in its own errors
         data = deep_merge(data, ov_data)
         source = f"{source} + {ov}"
+    file_data = data  # the file with its overlays describes the place; --set may make a scaled copy
     set_keys = []
     for assignment in overrides:
         data = apply_override(data, assignment)
@@ -285,6 +396,7 @@ def load_config(
         data = apply_override(data, assignment, source="command line")
         key = assignment.partition("=")[0]
         option_keys[key] = next((f"--{o}" for o, k in RUN_OPTIONS.items() if k == key), key)
+    data = record_described(file_data, data)
     try:
         return validate(data, source)
     except ConfigError as e:

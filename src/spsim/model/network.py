@@ -4,7 +4,11 @@ Built without per-node Python: households are contiguous runs of resident indice
 ties link residents that are up to k places apart in a line that visits the neighbourhoods in
 turn, each in a random order (a Watts-Strogatz lattice without wrap-around, so the ends of a
 neighbourhood's run link into the next; a small world, with some ties rewired anywhere),
-thinned by each resident's sociability so some residents sit at the periphery. Base ties are
+thinned by each resident's sociability so some residents sit at the periphery. Friendship is
+homophilous: within a neighbourhood the line is ordered by a noisy copy of each resident's lasting
+disposition to loneliness (``network.homophily``), so like sits near like, and that disposition also
+lowers sociability (``network.disposition_sociability``), so the lonely-prone sit at the periphery
+(Cacioppo, Fowler & Christakis 2009; McPherson et al. 2001). Base ties are
 stored in CSR arrays (``indptr``, ``indices``). Ties made by attending the same group are kept
 apart in a small sorted key array with the week each was last refreshed, and fade when unused.
 """
@@ -65,10 +69,11 @@ def household_edges(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, 
 
 
 def neighbour_edges(
-    neighbourhood: np.ndarray, sociability: np.ndarray, net: NetworkParams, rng: np.random.Generator
+    neighbourhood: np.ndarray, sociability: np.ndarray, net: NetworkParams, rng: np.random.Generator,
+    order_key: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lattice over neighbourhoods in turn (random order within each), thinned by sociability,
-    partly rewired anywhere."""
+    """Lattice over neighbourhoods in turn (ordered by ``order_key`` within each, random if None),
+    thinned by sociability, partly rewired anywhere."""
     n = neighbourhood.shape[0]
     target = net.neighbour_ties
     if target <= 0 or n < 3:
@@ -78,7 +83,8 @@ def neighbour_edges(
     k = max(1, int(np.ceil(target / (2 * mean_keep))))
     k = min(k, (n - 1) // 2)
     scale = min(1.0, target / (2 * k * mean_keep))
-    order = np.lexsort((rng.random(n), neighbourhood))  # random ring order inside neighbourhoods
+    key = rng.random(n) if order_key is None else order_key
+    order = np.lexsort((key, neighbourhood))  # ring order inside neighbourhoods
     us, vs = [], []
     for d in range(1, k + 1):
         u = order[:-d]
@@ -205,6 +211,27 @@ class Network:
         np.cumsum(counts, out=self.indptr[1:])
         self.base_degree = counts.astype(np.int32)
         self.group = GroupTies(n, base_keys=np.asarray(u, np.int64) * n + np.asarray(v, np.int64))
+        #: lasting disposition to loneliness (standard normal), set by build_network
+        self.trait = np.zeros(n, np.float32)
+        #: household id per resident (set by build_network), to tell household from other base ties
+        self.household = np.zeros(n, np.int32)
+
+    def tie_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every current tie once: (a, b, kind) with a < b and kind 0 household, 1 neighbour or
+        friend (base ties outside the household, rewired ones included), 2 made at a group."""
+        bu, bv = self.base_u.astype(np.int64), self.base_v.astype(np.int64)
+        kind = np.where(self.household[bu] == self.household[bv], 0, 1).astype(np.int8)
+        gu, gv = self.group.u, self.group.v
+        return (np.concatenate([bu, gu]), np.concatenate([bv, gv]),
+                np.concatenate([kind, np.full(gu.shape[0], 2, np.int8)]))
+
+    def adjacency(self):
+        """The current ties as a symmetric scipy CSR matrix (for measures over several degrees)."""
+        from scipy import sparse
+
+        a, b, _ = self.tie_table()
+        data = np.ones(2 * a.shape[0], np.int8)
+        return sparse.csr_matrix((data, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(self.n, self.n))
 
     @property
     def n_base_ties(self) -> int:
@@ -301,8 +328,19 @@ def build_network(
     household = np.repeat(np.arange(sizes.shape[0], dtype=np.int32), sizes)
     hh_size = np.repeat(sizes, sizes)
     neighbourhood = (np.arange(n) // pop.neighbourhood_size).astype(np.int32)
-    sociability = rng.random(n)
+    from scipy.special import ndtr
+
+    # lasting disposition to loneliness; sociability falls with it (uniform margin kept), and the
+    # friendship line is ordered by a noisy copy of it (homophily)
+    trait = rng.standard_normal(n)
+    c = net.disposition_sociability
+    sociability = ndtr(-c * trait + np.sqrt(1.0 - c * c) * rng.standard_normal(n))
+    h = net.homophily
+    order_key = h * trait + np.sqrt(1.0 - h * h) * rng.standard_normal(n)
     hu, hv = household_edges(starts, sizes)
-    nu, nv = neighbour_edges(neighbourhood, sociability, net, rng)
+    nu, nv = neighbour_edges(neighbourhood, sociability, net, rng, order_key)
     u, v = unique_undirected(np.concatenate([hu, nu]), np.concatenate([hv, nv]), n)
-    return Network(n, u, v), household, hh_size, sociability
+    network = Network(n, u, v)
+    network.trait = trait.astype(np.float32)
+    network.household = household
+    return network, household, hh_size, sociability

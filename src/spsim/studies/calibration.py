@@ -1,7 +1,10 @@
 """Calibration targets from the brief's evidence table, and ABC-rejection calibration.
 
 ``TARGETS`` lists each quantity, its band (the acceptance tolerance), the evidence it comes from
-and how it is read off a replicate's summary. ``check_targets`` runs replicates of a config and
+and how it is read off a replicate's summary. A target is *evidence* only when the model produces
+it (``evidence=True``); three targets read back a parameter set from the same figure (refusal,
+engagement, monthly volunteering) and are kept as consistency checks of those inputs, not as
+evidence that the model reproduces anything. ``check_targets`` runs replicates of a config and
 reports mean and 95% interval against each band (``spsim targets``).
 
 ``calibrate`` is approximate Bayesian computation by rejection: draw parameter sets from
@@ -32,6 +35,10 @@ class Target:
     high: float
     source: str
     measure: Callable[[dict], float]
+    #: False when the measure reads back an input (a parameter set from the same figure): then
+    #: landing in the band checks the input's consistency, it is not evidence about the model
+    evidence: bool = True
+    reads_back: str = ""
 
     @property
     def centre(self) -> float:
@@ -52,13 +59,56 @@ TARGETS: tuple[Target, ...] = (
            "Citizens Advice 2015; Polley et al. 2017 (~20%)", lambda s: s["gp_social_share"]),
     Target("lw_throughput", "link-worker clients per FTE-year (demand exceeds capacity)", 150, 250,
            "NHS England 200-250; observed 160-165 (Rotherham, City & Hackney)", lambda s: s["clients_per_fte_year"]),
+    # input checks: each reads back a parameter set from the same figure
     Target("refusal", "referrals refused or not taken up (share)", 0.10, 0.22,
-           "CPRD study 2025 (10-22%)", lambda s: s["referral_refusal_share"]),
+           "CPRD study 2025 (10-22%)", lambda s: s["referral_refusal_share"],
+           evidence=False, reads_back="referral.refusal (the refused share is a Bernoulli draw at this probability)"),
     Target("engagement", "engagement after referral (share)", 0.70, 0.82,
-           "Ways to Wellness 2020 (~76%)", lambda s: s["engagement_share"]),
+           "Ways to Wellness 2020 (~76%)", lambda s: s["engagement_share"],
+           evidence=False, reads_back="link_workers.engagement (calibrated to this band, net of reneging)"),
     Target("volunteering", "formal volunteering at least monthly (share)", 0.14, 0.18,
-           "DCMS Community Life Survey 2021/22 (16%)", lambda s: s["formal_volunteering_share_mean"]),
+           "DCMS Community Life Survey 2021/22 (16%)", lambda s: s["formal_volunteering_share_mean"],
+           evidence=False,
+           reads_back="volunteering.monthly_share (sets the start rate; group volunteers add a little)"),
 )
+
+#: the targets that are evidence about the model (its outputs, not its inputs read back)
+EVIDENCE: tuple[Target, ...] = tuple(t for t in TARGETS if t.evidence)
+
+
+#: Patterns of people, measured on per-resident histories (spsim.studies.patterns). The bands are
+#: the published ranges where a range is published, else an assumption around the point estimate
+#: (said in each source).
+PEOPLE_TARGETS: tuple[Target, ...] = (
+    Target("fa_top10_share", "consultations made by the top 10% of attenders in a year (share)", 0.35, 0.50,
+           "Vedsted & Christensen 2005 review: 30-50%; Kontopantelis et al. 2021 (845 UK practices): ~40%",
+           lambda s: s["fa_top10_share"]),
+    Target("fa_top3_share", "consultations made by the top 3% of attenders over the recorded years (share)", 0.12, 0.20,
+           "Neal et al. 1998 (Leeds, 41 months): 15%; band an assumption", lambda s: s["fa_top3_share_all_years"]),
+    Target("fa_persistence", "top-10% attenders of one year still top 10% the next (share)", 0.25, 0.45,
+           "Vedsted & Christensen 2005: up to 40% still frequent attenders the following year; band an assumption",
+           lambda s: s["fa_persistence"]),
+    Target("lonely_rr_d1", "loneliness at one degree from a lonely resident (x prevalence)", 1.30, 1.80,
+           "Cacioppo, Fowler & Christakis 2009: +52%; band an assumption", lambda s: s["lonely_rr_d1"]),
+    Target("lonely_rr_d2", "loneliness at two degrees from a lonely resident (x prevalence)", 1.10, 1.45,
+           "Cacioppo, Fowler & Christakis 2009: +25%; band an assumption", lambda s: s["lonely_rr_d2"]),
+    Target("lonely_rr_d3", "loneliness at three degrees from a lonely resident (x prevalence)", 1.03, 1.30,
+           "Cacioppo, Fowler & Christakis 2009: +15%; band an assumption", lambda s: s["lonely_rr_d3"]),
+    Target("lonely_ratio_young_old", "lonely often/always, under 25 vs 65+ (ratio)", 2.0, 4.5,
+           "Community Life Survey 2016/17 (ONS 2018): 9.8% of 16-24s vs about 3% of 65+",
+           lambda s: s["lonely_ratio_young_old"]),
+    Target("lonely_ratio_ltc", "lonely often/always, long-term condition or disability vs none (ratio)",
+           2.0, 5.0,
+           "Community Life Survey 2018/19 (ONS 2020): 23.6% / 9.2% of disabled people limited a lot / a little vs 3.8%",
+           lambda s: s["lonely_ratio_ltc"]),
+    Target("lonely_ratio_deprivation", "lonely often/always, most vs least deprived quintile (ratio)", 1.1, 2.5,
+           "Community Life Survey 2019/20: more in the most deprived areas (direction; band an assumption)",
+           lambda s: s["lonely_ratio_deprivation"]),
+    Target("gp_rr_per_ucla_point", "GP visits per UCLA-3 point, adjusted for health (rate ratio)", 1.01, 1.05,
+           "NICOLA (Burns et al. 2021): about 3% more GP visits per point after adjustment; band an assumption",
+           lambda s: s["gp_rr_per_ucla_point"]),
+)
+TARGETS = TARGETS + PEOPLE_TARGETS
 
 
 def measure(summary: dict) -> dict[str, float]:
@@ -66,9 +116,9 @@ def measure(summary: dict) -> dict[str, float]:
 
 
 def _replicate_measures(cfg: Config, replicate: int) -> dict[str, float]:
-    from .runner import run_replicate
+    from .patterns import run_measured
 
-    return measure(run_replicate(cfg, replicate).summary)
+    return measure(run_measured(cfg, replicate))
 
 
 def check_targets(cfg: Config, workers: int = 1) -> pd.DataFrame:
@@ -86,7 +136,7 @@ def check_targets(cfg: Config, workers: int = 1) -> pd.DataFrame:
         m, lo, hi, _, _ = t_interval(values[t.key].to_numpy(float), nonnegative=True)  # shares, rates
         out.append({"target": t.key, "label": t.label, "low": t.low, "high": t.high, "mean": m,
                     "ci_low": lo, "ci_high": hi, "inside": bool(t.low <= m <= t.high),
-                    "replicates": reps, "source": t.source})
+                    "replicates": reps, "source": t.source, "evidence": t.evidence, "reads_back": t.reads_back})
     return pd.DataFrame(out)
 
 
@@ -121,9 +171,9 @@ def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
 
 def _abc_sample(cfg: Config, i: int) -> dict[str, float]:
     """Mean of each target measure over the config's replicates."""
-    from .runner import run_replicate
+    from .patterns import run_measured
 
-    runs = [measure(run_replicate(cfg, r).summary) for r in range(cfg.simulation.replicates)]
+    runs = [measure(run_measured(cfg, r)) for r in range(cfg.simulation.replicates)]
     return {k: float(np.mean([m[k] for m in runs])) for k in runs[0]}
 
 

@@ -45,6 +45,10 @@ OUTCOMES = {
     "gp": ("GP consultations per year", YEAR),
     "ae": ("A&E attendances per year", YEAR),
     "lonely": ("share lonely", 1),
+    # questionnaire scores with measurement noise (spsim.model.instruments), at referral and a year later
+    "ucla3": ("UCLA-3 loneliness score (observed)", 1),
+    "life_satisfaction": ("ONS4 life satisfaction (observed)", 1),
+    "swemwbs": ("SWEMWBS (observed)", 1),
 }
 FREQUENT_ATTENDER_GP = 10  # consultations in the year before referral (assumption; ~top 5%)
 MIN_TOTAL_WEEKS = 3 * YEAR

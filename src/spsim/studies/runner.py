@@ -6,10 +6,8 @@ replicate order, so ``--workers 1`` and ``--workers 4`` write the same bytes.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +26,8 @@ class ReplicateResult:
     summary: dict[str, float]
     build_seconds: float
     run_seconds: float
+    by_group: pd.DataFrame | None = None  # outcomes by deprivation, age, sex, practice (model/breakdown.py)
+    scaled: list[dict[str, Any]] = field(default_factory=list)  # what scaling the place changed (model/scaling.py)
 
 
 @dataclass
@@ -54,6 +54,22 @@ class RunResult:
         ]
         return pd.DataFrame(rows)
 
+    def summary_by_group(self) -> pd.DataFrame:
+        """Every replicate's outcomes by group: scenario, replicate, dimension, group, ..."""
+        frames = []
+        for rep in self.replicates:
+            if rep.by_group is None:
+                continue
+            df = rep.by_group.copy()
+            df.insert(0, "replicate", np.int64(rep.replicate))
+            df.insert(0, "scenario", self.cfg.simulation.name)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def scaled(self) -> list[dict[str, Any]]:
+        """What scaling the place changed (the same in every replicate)."""
+        return self.replicates[0].scaled if self.replicates else []
+
     def seeds(self) -> list[dict[str, Any]]:
         return [
             {"replicate": r, "entropy": str(ss.entropy), "spawn_key": list(ss.spawn_key)}
@@ -62,14 +78,26 @@ class RunResult:
 
 
 def run_replicate(
-    cfg: Config, replicate: int, progress: Callable[[int], None] | None = None
+    cfg: Config, replicate: int, progress: Callable[[int], None] | None = None,
+    panel: tuple[str, str] | None = None,
 ) -> ReplicateResult:
-    """Build and run one replicate (importable at top level so worker processes can call it)."""
+    """Build and run one replicate (importable at top level so worker processes can call it).
+    ``panel = (folder, period)`` also writes ``panel-<r>.parquet`` and ``network-<r>.parquet`` there
+    (see :mod:`spsim.studies.panel`)."""
     from ..model.simulation import SocialPrescribingModel
 
     seed_seq = replicate_seeds(cfg.simulation.seed, cfg.simulation.replicates)[replicate]
+    analyzers = []
+    if panel is not None:
+        from pathlib import Path
+
+        from .panel import PanelWriter
+
+        folder = Path(panel[0])
+        analyzers.append(PanelWriter(folder / f"panel-{replicate}.parquet", panel[1],
+                                     folder / f"network-{replicate}.parquet"))
     t0 = time.perf_counter()
-    model = SocialPrescribingModel(cfg, replicate=replicate, seed_seq=seed_seq, agents=False)
+    model = SocialPrescribingModel(cfg, replicate=replicate, seed_seq=seed_seq, agents=False, analyzers=analyzers)
     t1 = time.perf_counter()
     model.run(progress)
     t2 = time.perf_counter()
@@ -80,6 +108,8 @@ def run_replicate(
         summary=summarise(ts, cfg.population.size, model.total_link_worker_fte),
         build_seconds=t1 - t0,
         run_seconds=t2 - t1,
+        by_group=model.summary_by_group(),
+        scaled=[s.as_dict() for s in model.scaled],
     )
 
 
@@ -107,14 +137,20 @@ def map_ordered(
             if done is not None:
                 done(res)
         return results
-    ctx = mp.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    from .executors import process_pool, stop_pool
+
+    pool = process_pool(workers)  # its workers die with this process (see executors.watch_parent)
+    try:
         futures = [pool.submit(_call_json, fn, t[0].model_dump_json(), *t[1:]) for t in tasks]
         for fut in futures:
             res = fut.result()
             results.append(res)
             if done is not None:
                 done(res)
+    except BaseException:
+        stop_pool(pool)  # Ctrl-C or a failure: do not wait for the other replicates
+        raise
+    pool.shutdown()
     return results
 
 
@@ -122,16 +158,18 @@ def run(
     cfg: Config,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    panel: tuple[str, str] | None = None,
 ) -> RunResult:
-    """Run every replicate of ``cfg``. ``progress(k)`` receives weeks completed."""
+    """Run every replicate of ``cfg``. ``progress(k)`` receives weeks completed; ``panel`` as in
+    :func:`run_replicate`."""
     reps = cfg.simulation.replicates
     t0 = time.perf_counter()
     workers = max(1, min(workers, reps))
     result = RunResult(cfg=cfg, workers=workers)
     weeks_per_rep = cfg.simulation.burn_in_weeks + cfg.simulation.weeks
-    tasks = [(cfg, r) for r in range(reps)]
+    tasks = [(cfg, r, None, panel) for r in range(reps)]
     if workers == 1:
-        result.replicates = [run_replicate(cfg, r, progress) for r in range(reps)]
+        result.replicates = [run_replicate(cfg, r, progress, panel) for r in range(reps)]
     else:
         done = (lambda _res: progress(weeks_per_rep)) if progress is not None else None
         result.replicates = map_ordered(run_replicate, tasks, workers, done)

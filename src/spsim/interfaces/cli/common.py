@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ...errors import UsageError
+from ...io import default_out
 from ...model.config import load_config, simulation_overrides
 from ...model.params import Config
 
@@ -57,7 +58,8 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overlay", action="append", default=[], metavar="FILE", help=HELP["overlay"])
 
 
-def add_run_options(p: argparse.ArgumentParser, out_suffix: str | None = "", out_help: str | None = None) -> None:
+def add_run_options(p: argparse.ArgumentParser, out_suffix: str | None = "", out_help: str | None = None,
+                    replace: bool = False) -> None:
     """The options of every command that runs the model, with the same defaults and help:
     ``--seed --weeks --replicates --workers --set --overlay --out --quiet``.
 
@@ -73,6 +75,8 @@ def add_run_options(p: argparse.ArgumentParser, out_suffix: str | None = "", out
     p.add_argument("--out", type=Path, metavar="DIR",
                    help=out_help or HELP["out"].format(suffix=out_suffix or ""))
     p.add_argument("--quiet", action="store_true", help=HELP["quiet"])
+    if replace:  # commands that own a whole results folder (docs/reliability.md)
+        p.add_argument("--replace", action="store_true", help="replace --out even if it holds something else")
 
 
 def run_options(args: argparse.Namespace) -> list[str]:
@@ -82,7 +86,7 @@ def run_options(args: argparse.Namespace) -> list[str]:
 
 def out_dir(args: argparse.Namespace, cfg: Config, suffix: str = "") -> Path:
     """``--out``, or ``results/<simulation.name><suffix>``."""
-    return args.out if args.out is not None else Path("results") / f"{cfg.simulation.name}{suffix}"
+    return args.out if args.out is not None else default_out(cfg.simulation.name, suffix)
 
 
 def nonneg_int(text: str) -> int:
@@ -118,11 +122,11 @@ def dump_toml(data: dict[str, Any]) -> str:
             tables.extend((section, item) for item in values)
             continue
         lines.append(f"[{section}]")
-        lines.extend(f"{k} = {_fmt(v)}" for k, v in values.items())
+        lines.extend(f"{k} = {_fmt(v)}" for k, v in values.items() if v is not None)  # TOML has no null: absent
         lines.append("")
     for section, item in tables:  # after the plain sections, so TOML reads them back the same
         lines.append(f"[[{section}]]")
-        lines.extend(f"{k} = {_fmt(v)}" for k, v in item.items())
+        lines.extend(f"{k} = {_fmt(v)}" for k, v in item.items() if v is not None)
         lines.append("")
     return "\n".join(lines)
 

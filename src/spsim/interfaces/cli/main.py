@@ -17,6 +17,10 @@ from .app import cmd_app
 from .common import EXIT_USAGE, HELP, Parser, add_run_options, add_scenario_options, positive_int
 from .compare import add_parser as add_compare_parser
 from .compare import cmd_compare
+from .optimise import add_parser as add_optimise_parser
+from .optimise import cmd_optimise
+from .place import add_parser as add_place_parser
+from .place import cmd_place
 from .run import cmd_params, cmd_run, cmd_validate
 from .studies import cmd_calibrate, cmd_evaluate, cmd_targets
 from .sweep import add_parsers as add_sweep_parsers
@@ -31,11 +35,14 @@ def build_parser() -> Parser:
     # every command that runs the model: CONFIG (or CONFIG...), then the shared options of common.py
     r = sub.add_parser("run", help="run a scenario and write its results")
     r.add_argument("config", nargs="?", help=HELP["config"])
-    add_run_options(r)
+    add_run_options(r, replace=True)
+    r.add_argument("--panel", choices=("weekly", "monthly", "quarterly"),
+                   help="also write panel.parquet (one row per resident per period) and network.parquet "
+                        "(docs/panel.md)")
 
     e = sub.add_parser("evaluate", help="true effect of the service vs pre-post and matched-control estimates")
     e.add_argument("config", nargs="?", help=HELP["config"])
-    add_run_options(e, out_suffix="-evaluation")
+    add_run_options(e, out_suffix="-evaluation", replace=True)
 
     tg = sub.add_parser("targets", help="simulated vs evidence targets (mean and 95%% interval over replicates)")
     tg.add_argument("config", nargs="?", help=HELP["config"])
@@ -55,6 +62,7 @@ def build_parser() -> Parser:
     add_run_options(ca, out_suffix="-calibration")
 
     add_compare_parser(sub)
+    add_optimise_parser(sub)
 
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
     v.add_argument("config", nargs="?", help=HELP["config"])
@@ -69,13 +77,14 @@ def build_parser() -> Parser:
                     help="list one section only, e.g. link_workers (default: every section)")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
 
+    add_place_parser(sub)
     add_app_parser(sub)
     return p
 
 
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
-            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "app": cmd_app,
-            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity}
+            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "optimise": cmd_optimise,
+            "app": cmd_app, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "place": cmd_place}
 
 
 def error_line(e: Exception) -> str:

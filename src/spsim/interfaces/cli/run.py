@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import difflib
 import platform
+import shutil
 import sys
 from pathlib import Path
 
 from ... import __version__
 from ...errors import UsageError
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
+from ...model.breakdown import GROUP_COLUMNS
 from ...model.config import diff_from_defaults, to_dict
 from ...model.outcomes import COLUMNS
 from ...model.params import Config, parameter_table
+from ...model.scaling import describe, scale_place
+from ...studies.limits import check_memory
 from ...studies.stats import t_interval
 from .common import dump_toml, load, out_dir
 
@@ -92,7 +96,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = load(args)
     out = out_dir(args, cfg)
-    check_output_dir(out)
+    claim_output(out, "run", replace=args.replace)
+    check_memory(cfg.population.size, min(args.workers, cfg.simulation.replicates))
+    scaled_line = describe(cfg, scale_place(cfg)[1])
+    if scaled_line and not args.quiet:
+        print(f"spsim run: {scaled_line}", file=sys.stderr)
 
     sim = cfg.simulation
     total_weeks = (sim.burn_in_weeks + sim.weeks) * sim.replicates
@@ -102,13 +110,24 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         bar = tqdm(total=total_weeks, unit="wk", desc=f"{sim.name} x{sim.replicates}", file=sys.stderr,
                    disable=None, mininterval=0.5, leave=False)
+    panel = getattr(args, "panel", None)
+    parts = None
+    if panel is not None:
+        import tempfile
+
+        parts = Path(tempfile.mkdtemp(prefix=".spsim-panel-"))
     try:
-        result = run(cfg, workers=args.workers, progress=bar.update if bar is not None else None)
+        result = run(cfg, workers=args.workers, progress=bar.update if bar is not None else None,
+                     panel=(str(parts), panel) if parts is not None else None)
+    except BaseException:
+        if parts is not None:
+            shutil.rmtree(parts, ignore_errors=True)
+        raise
     finally:
         if bar is not None:
             bar.close()
 
-    ts, summary = result.timeseries(), result.summary()
+    ts, summary, by_group = result.timeseries(), result.summary(), result.summary_by_group()
     import mesa
     import numpy as np
 
@@ -124,6 +143,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         "seed": sim.seed,
         "replicate_seeds": result.seeds(),
         "columns": {k: {"unit": u, "meaning": m} for k, (u, m) in COLUMNS.items()},
+        "summary_by_group_columns": {k: {"unit": u, "meaning": m} for k, (u, m) in GROUP_COLUMNS.items()},
+        "population_described": cfg.population.described,
+        "population_scaling": cfg.population.scaling,
+        "scaled": result.scaled(),
         "timings": {
             "workers": result.workers,
             "wall_seconds": round(result.wall_seconds, 4),
@@ -135,17 +158,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         },
     }
 
+    if panel is not None:
+        from ...studies.panel import NETWORK_COLUMNS, PANEL_COLUMNS
+
+        info["panel"] = {"period": panel,
+                         "panel_columns": {k: m for k, (_, m) in PANEL_COLUMNS.items()},
+                         "network_columns": {k: m for k, (_, m) in NETWORK_COLUMNS.items()}}
+
     def write(tmp: Path) -> None:
         write_parquet(ts, tmp / "timeseries.parquet")
         write_csv(ts, tmp / "timeseries.csv")
         write_csv(summary, tmp / "summary.csv")
+        write_csv(by_group, tmp / "summary_by_group.csv")
         write_json(info, tmp / "run.json")
+        if parts is not None:
+            from ...studies.panel import NETWORK_SCHEMA, PANEL_SCHEMA, merge_parts
 
-    atomic_output(out, write)
+            reps = range(sim.replicates)
+            merge_parts([parts / f"panel-{r}.parquet" for r in reps], tmp / "panel.parquet", PANEL_SCHEMA)
+            merge_parts([parts / f"network-{r}.parquet" for r in reps], tmp / "network.parquet", NETWORK_SCHEMA)
+
+    try:
+        atomic_output(out, write, kind="run")
+    finally:
+        if parts is not None:
+            shutil.rmtree(parts, ignore_errors=True)
     if not args.quiet:
         print(f"spsim {__version__}: {sim.name}, {cfg.population.size:,} residents, {sim.weeks} weeks "
               f"(+{sim.burn_in_weeks} burn-in), {sim.replicates} replicate(s), seed {sim.seed}, "
               f"{result.wall_seconds:.1f} s")
         print("\n".join(_summary_lines(summary)))
-        print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, run.json")
+        extra = ", panel.parquet, network.parquet" if panel is not None else ""
+        print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, summary_by_group.csv, "
+              f"run.json{extra}")
     return 0

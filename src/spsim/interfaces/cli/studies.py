@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ... import __version__
 from ...errors import ConfigError
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
+from ...io import atomic_output, check_output_dir, claim_output, write_csv, write_json, write_parquet
 from ...model.config import to_dict
 from .common import load, out_dir
 
@@ -28,7 +28,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"spsim evaluate: running {weeks} weeks after burn-in so every referral has a year before and after",
                   file=sys.stderr)
     out = out_dir(args, cfg, "-evaluation")
-    check_output_dir(out)
+    claim_output(out, "evaluate", replace=args.replace)
     per_resident, est = evaluate(cfg, workers=args.workers)
     text = narrative(est, per_resident, cfg)
 
@@ -42,7 +42,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         write_json({"spsim_version": __version__, "config": to_dict(cfg), "seed": cfg.simulation.seed,
                     "cohort": int(len(per_resident))}, tmp / "run.json")
 
-    atomic_output(out, write)
+    atomic_output(out, write, kind="evaluate")
     if not args.quiet:
         print(text)
         print(f"results in {out}/: evaluation.csv, evaluation.md, evaluation.png, evaluation_residents.parquet")
@@ -64,8 +64,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
         for row in table.itertuples():
             band = f"{row.low:g}-{row.high:g}"
             sim = f"{row.mean:.3g}" + (f" ({row.ci_low:.3g} to {row.ci_high:.3g})" if reps > 1 else "")
-            print(f"{row.label:55s} {band:>15s} {sim:>34s}  {'yes' if row.inside else 'NO'}")
+            mark = "" if row.evidence else "  (input check*)"
+            print(f"{row.label:55s} {band:>15s} {sim:>34s}  {'yes' if row.inside else 'NO'}{mark}")
         print(f"{reps} replicate(s) of {cfg.population.size:,} residents, {cfg.simulation.weeks} weeks")
+        if not table["evidence"].all():
+            print("* reads back a parameter set from the same figure: a consistency check, not evidence")
     if args.out:
         atomic_output(args.out, lambda tmp: write_csv(table, tmp / "targets.csv"))
     return 0

@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from ... import __version__
+from ...io import default_out
 from ...studies.experiment import Experiment, load_experiment
 from ...studies.sensitivity import analyse_dir, format_table
-from ...studies.sweep import INDEX, by_point, design_frame, done_ids, run_sweep
+from ...studies.sweep import INDEX, by_point, count_done, design_frame, run_sweep
 from .common import HELP, positive_int
 
 
@@ -64,12 +65,13 @@ def points_table(exp: Experiment, points: pd.DataFrame, limit: int = 40) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     exp = load_experiment(args.experiment)
-    out = args.out or Path("results") / exp.name
+    out = args.out or default_out(exp.name)
     if args.dry_run:
         print(exp.describe())
-        done = done_ids(out) & {r.run_id for r in exp.runs()}
-        print(f"output: {out}/ ({len(done)} run(s) already there)")
-        print(design_frame(exp).drop(columns=["point_hash"]).to_string(index=False, max_rows=40))
+        print(f"output: {out}/ ({count_done(exp, out)} run(s) already there)")
+        print(design_frame(exp, limit=40).drop(columns=["point_hash"]).to_string(index=False))
+        if len(exp.points) > 40:
+            print(f"... ({len(exp.points):,} points in all)")
         return 0
     if not args.quiet:
         print(exp.describe(), file=sys.stderr)
@@ -79,6 +81,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"spsim: interrupted; finished runs are kept in {out}/runs; continue with --resume", file=sys.stderr)
         return 130
+    for rid, why in res.discarded:
+        print(f"spsim: runs/{rid}.parquet was {why}: set aside and run again", file=sys.stderr)
     if not args.quiet:
         print(f"spsim {__version__} sweep {exp.name}: {res.runs} runs ({res.distinct} distinct): "
               f"{res.ran} run now on {res.executor}, {res.already_done} already done, {len(res.failed)} failed; "

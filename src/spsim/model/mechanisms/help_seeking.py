@@ -1,9 +1,16 @@
 """Step 4, help-seeking: GP consultations within practice capacity, and A&E attendances.
 
-Weekly GP demand of a resident = persistent propensity x (episode multiplier while ill) for
-medical reasons, plus ``needs.gp_uplift_per_year`` for each active need (loneliness counts as
-one) for social reasons. Requests beyond a practice's weekly appointments are turned away in a
-random order; a share of those end at A&E.
+Weekly GP demand of a resident, as Poisson counts (no one-a-week cap):
+
+* medical: persistent propensity ``gp_base`` (lognormal, set at build; x ``shock.gp_demand_multiplier``
+  in a lockdown) plus the size of the current illness episode (``episode_gp``, see life events);
+* social: ``needs.gp_uplift_per_year`` for each active non-medical need.
+
+Loneliness no longer adds demand directly: it acts through health (episode onset rises with the
+UCLA-3 score), calibrated to about 3% more GP visits per UCLA point after adjustment for health
+(NICOLA, Burns et al. 2021). Requests are queued per practice in a random order (this week's key);
+each resident's requests are served while the practice has appointments left and the rest are
+turned away; a share of those end at A&E. A&E is at most one attendance a week.
 """
 
 from __future__ import annotations
@@ -16,6 +23,30 @@ from .base import Mechanism
 from .ties import segments
 
 
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, max_k: int = 200) -> np.ndarray:
+    """Poisson(lam) counts by inversion of one uniform each (so every resident uses one number a
+    week whatever lam): the smallest k with P(X <= k) > u. Loops over k, not over residents."""
+    lam = np.asarray(lam, np.float64)
+    uu = np.asarray(u, np.float64)
+    k = np.zeros(lam.shape, np.int32)
+    # exp(-lam) >= 1 - lam, so u < 1 - lam already means k = 0: only the others (about a share lam
+    # of residents) need the exact cumulative probabilities; the outcome is the same
+    cand = np.flatnonzero(uu >= 1.0 - lam)
+    lam_c, u_c = lam[cand], uu[cand]
+    p = np.exp(-lam_c)
+    cdf = p.copy()
+    idx = np.flatnonzero(u_c >= cdf)
+    for j in range(1, max_k + 1):
+        if not idx.size:
+            break
+        k[cand[idx]] = j
+        p_i = p[idx] * lam_c[idx] / j
+        p[idx] = p_i
+        cdf[idx] += p_i
+        idx = idx[u_c[idx] >= cdf[idx]]
+    return k
+
+
 class HelpSeeking(Mechanism):
     name = "help_seeking"
     stream = "help_seeking"
@@ -24,74 +55,61 @@ class HelpSeeking(Mechanism):
     def init(self, model) -> None:
         c = model.cfg
         h = c.health
-        units = np.arange(len(NEEDS) + 2, dtype=np.uint8)  # needs + lonely: 0 .. K + 1
-        # small tables giving exactly the values of the whole-array expressions they replace
-        self.ep_mult = np.array([1.0, h.episode_multiplier], dtype=np.float32)
-        self.lam_soc_per_unit = np.float32(c.needs.gp_uplift_per_year / WEEKS_PER_YEAR)
-        self.ae_social = 1.0 + h.social_ae_share * units  # float64
+        units = np.arange(len(NEEDS) + 1)
+        self.lam_soc_per_unit = c.needs.gp_uplift_per_year / WEEKS_PER_YEAR
+        self.ae_social = 1.0 + h.social_ae_share * units
+        self.ae_ep = np.array([1.0, h.episode_multiplier])
+        model.gp_count = np.zeros(model.residents.n, np.int16)
 
     def step(self, model, u: np.ndarray) -> None:
         r, c = model.residents, model.cfg
         h = c.health
-        ep_mult = self.ep_mult.take(r.in_episode.view(np.uint8))
-        social_units = popcount8(r.needs) + r.lonely
-        lam_med = r.gp_base * ep_mult
+        social_units = popcount8(r.needs).astype(np.intp)
+        lam_med = r.gp_base.astype(np.float64)
         if model.lockdown:
-            lam_med = lam_med * np.float32(c.shock.gp_demand_multiplier)
-        lam_soc = self.lam_soc_per_unit * social_units  # float32
-        lam = lam_med + lam_soc
-        request = u[0] < -np.expm1(-lam)
-        idx = np.flatnonzero(request)
-        social = np.zeros(r.n, dtype=bool)  # mainly social reasons: only requests can be
-        social[idx[u[1][idx] * lam[idx] < lam_soc[idx]]] = True
+            lam_med = lam_med * c.shock.gp_demand_multiplier
+        lam_med = lam_med + r.episode_gp
+        lam_soc = self.lam_soc_per_unit * social_units
+        k_med = poisson_from_uniform(u[0], lam_med)
+        k_soc = poisson_from_uniform(u[1], lam_soc)
+        k = k_med + k_soc
+        idx = np.flatnonzero(k)
 
+        # queue: by practice, then by this week's key; each practice serves until capacity is used
         pr = r.practice[idx]
-        # by practice, then by this week's key, then by position: float32 uniforms are
-        # multiples of 2^-24, so (practice, key, position) packs into one unique int64 and a
-        # plain sort gives the order of the stable argsort of practice + key
-        pos_bits = max(int(idx.size).bit_length(), 1)
-        if idx.size and int(model.practices.n).bit_length() + 24 + pos_bits <= 62:
-            packed = (pr.astype(np.int64) << (24 + pos_bits)) | (
-                (u[2][idx] * np.float32(2**24)).astype(np.int64) << pos_bits
-            ) | np.arange(idx.size, dtype=np.int64)
-            packed.sort()
-            order = packed & ((1 << pos_bits) - 1)
-        else:
-            order = np.argsort(pr + u[2][idx].astype(np.float64), kind="stable")
+        order = np.lexsort((u[2][idx], pr))
         idx, pr = idx[order], pr[order]
+        kk = k[idx]
         start, _ = segments(pr)
-        rank = np.arange(idx.size) - start
-        served = rank < model.practices.capacity[pr]
-        seen = np.zeros(r.n, dtype=bool)
-        seen[idx[served]] = True
+        csum = np.cumsum(kk)
+        before = csum - kk - (csum[start] - kk[start])  # requests queued ahead within the practice
+        served = np.clip(model.practices.capacity[pr] - before, 0, kk)
+        # social consultations among those served: the same share as among the requests
+        served_soc = (served * k_soc[idx]) // np.maximum(kk, 1)
+        count = np.zeros(r.n, np.int16)
+        count[idx] = served
+        soc = np.zeros(r.n, bool)
+        soc[idx[served_soc > 0]] = True
+        seen = count > 0
         unmet = np.zeros(r.n, dtype=bool)
-        unmet_idx = idx[~served]
-        unmet[unmet_idx] = True
+        unmet[idx[served < kk]] = True
 
-        # A&E: p_ae = -expm1(-lam_ae) + share x unmet, with lam_ae = ae_base x ep_mult x
-        # (1 + social share x units) in float64. p_ae <= lam_ae (+ share if unmet), so only
-        # residents with u below a float32 bound 1% above lam_ae (plus 1e-30, for values too
-        # small for float32's relative precision), or with unmet GP demand, can attend; p_ae is
-        # computed exactly, as before, for those alone.
-        ae_ep = r.ae_base * ep_mult
-        bound = np.float32(h.social_ae_share) * social_units
-        bound += np.float32(1.0)
-        bound *= ae_ep
-        bound *= np.float32(1.01)
-        bound += np.float32(1e-30)
+        ep = r.in_episode.astype(np.intp)
+        lam_ae = r.ae_base * self.ae_ep.take(ep) * self.ae_social.take(social_units)
+        bound = lam_ae + h.ae_unmet_gp_share * unmet
+        # p_ae = 1 - exp(-lam_ae) + share x unmet <= bound: only residents below the bound can
+        # attend, and p_ae is computed exactly for them (the same outcome as for everyone)
         cand = np.flatnonzero(u[3] < bound)
-        cand = np.union1d(cand, unmet_idx) if unmet_idx.size else cand
-        lam_ae = ae_ep[cand] * self.ae_social.take(social_units[cand])
-        p_ae = -np.expm1(-lam_ae) + h.ae_unmet_gp_share * unmet[cand]
-        ae = np.zeros(r.n, dtype=bool)
-        ae[cand] = u[3][cand] < p_ae
+        ae = np.zeros(r.n, bool)
+        ae[cand] = u[3][cand] < -np.expm1(-lam_ae[cand]) + h.ae_unmet_gp_share * unmet[cand]
 
+        model.gp_count = count
         model.seen_gp = seen
         model.ae_this_week = ae
-        model.seen_social = seen & social
+        model.seen_social = seen & soc
         t = model.tally
-        t["gp_requests"] += int(request.sum())
-        t["gp_consultations"] += int(seen.sum())
-        t["gp_social_consultations"] += int(model.seen_social.sum())
-        t["gp_unmet"] += int(unmet.sum())
+        t["gp_requests"] += int(k.sum())
+        t["gp_consultations"] += int(served.sum())
+        t["gp_social_consultations"] += int(served_soc.sum())
+        t["gp_unmet"] += int((kk - served).sum())
         t["ae_attendances"] += int(ae.sum())

@@ -1,4 +1,13 @@
-"""Step 1, life events: illness episodes and non-medical needs arise and resolve."""
+"""Step 1, life events: illness episodes, bereavements and non-medical needs arise and resolve.
+
+Illness episodes come and go on top of each resident's persistent GP propensity: onset at
+``health.episode_per_year`` (x ``episode_ltc_multiplier`` with a long-term condition, and x
+``episode_rr_per_ucla_point`` per point of true UCLA-3 loneliness above 3: loneliness acts on
+health, Burns et al. 2021), geometric length of mean ``episode_mean_weeks``, and a size (extra GP
+demand per week) drawn at onset from a lognormal of mean ``episode_gp_per_year`` / 52. Bereavement
+of someone close (assumption: ``loneliness.bereavement_per_year``, x2.5 at 65+) lasts a geometric
+``bereavement_weeks`` and raises the onset of loneliness while it lasts.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,7 @@ import numpy as np
 
 from ..population import weekly_prob
 from ..tables import NEED_TO_KIND, NEEDS
-from .base import Mechanism, below
+from .base import Mechanism
 
 
 class LifeEvents(Mechanism):
@@ -19,12 +28,36 @@ class LifeEvents(Mechanism):
 
     name = "life_events"
     stream = "life_events"
-    rows = 1 + len(NEEDS)
+    # episode switch, one row per need, episode size, bereavement
+    rows = 1 + len(NEEDS) + 2
 
     def init(self, model) -> None:
-        c = model.cfg
-        self.need_onset = weekly_prob(c.needs.onset_per_year * model.residents.need_onset_mult).astype(np.float32)
+        c, r = model.cfg, model.residents
+        h, lc = c.health, c.loneliness
+        self.need_onset = weekly_prob(c.needs.onset_per_year * r.need_onset_mult).astype(np.float32)
         self.bit_values = (1 << np.arange(len(NEEDS), dtype=np.uint8)[:, None]).astype(np.uint8)
+        # weekly rates in float32 (the whole-array exp is the costly part of this step)
+        ltc = np.where(r.ltc, h.episode_ltc_multiplier, 1.0)
+        self.episode_base = (h.episode_per_year / 52.0 * ltc).astype(np.float32)
+        self.log_rr = np.float32(np.log(h.episode_rr_per_ucla_point))
+        old = r.age_band == 2
+        self.p_bereaved = weekly_prob(lc.bereavement_per_year * np.where(old, 2.5, 1.0)).astype(np.float32)
+        self.p_grief_ends = np.float32(1.0 / lc.bereavement_weeks)
+        # initial state near the steady state: sizes for episodes under way, bereavements
+        g = model.streams["people_init"]
+        u = g.random((3, r.n))
+        r.episode_gp = np.where(r.in_episode, self.episode_size(u[0], h), 0.0)
+        p_b = lc.bereavement_per_year * lc.bereavement_weeks / 52.0 * np.where(old, 2.5, 1.0)
+        r.bereaved = u[1] < np.minimum(p_b, 0.9)
+
+    @staticmethod
+    def episode_size(u: np.ndarray, h) -> np.ndarray:
+        """Extra GP demand per week of an episode: lognormal with mean episode_gp_per_year / 52."""
+        from scipy.special import ndtri
+
+        s = h.episode_size_sigma
+        z = ndtri(np.clip(u.astype(np.float64), 1e-12, 1 - 1e-12))
+        return (h.episode_gp_per_year / 52.0) * np.exp(s * z - 0.5 * s * s)
 
     def step(self, model, u: np.ndarray) -> None:
         r, c = model.residents, model.cfg
@@ -32,27 +65,44 @@ class LifeEvents(Mechanism):
         # Each transition is "present ? u >= p_end : u < p_start", computed with bool operations
         # only (np.where over broadcast float arrays costs several times more at 10^6 residents):
         # with a = (u < p_end), b = (u < p_start): new = b ^ (present & ~(a ^ b)).
-        ep = r.in_episode
+        ep = r.in_episode.copy()
         a = np.less(u[0], 1.0 / h.episode_mean_weeks)  # a Python float: compared in float32
-        # weekly_prob gives a float64: numpy compares in float64, `below` keeps float32, same outcome
-        b = np.less(u[0], below(weekly_prob(h.episode_per_year)))
-        r.in_episode = _switch(ep, a, b)
+        x = r.ucla - np.float32(3.0)
+        x *= self.log_rr
+        np.exp(x, out=x)
+        x *= self.episode_base  # weekly onset rate
+        np.negative(x, out=x)
+        np.expm1(x, out=x)
+        np.negative(x, out=x)  # p = 1 - exp(-rate)
+        b = np.less(u[0], x)
+        now = _switch(ep, a, b)
+        r.in_episode = now
+        k = len(NEEDS)
+        started = np.flatnonzero(now & ~ep)
+        if started.size:
+            r.episode_gp[started] = self.episode_size(u[k + 1][started], h)
+        r.episode_gp[ep & ~now] = 0.0
+        # bereavement starts and ends the same way
+        a = np.less(u[k + 2], self.p_grief_ends)
+        b = np.less(u[k + 2], self.p_bereaved)
+        r.bereaved = _switch(r.bereaved.copy(), a, b)
 
         # needs: one (K, n) pass; row k of u decides need k (onset if absent, resolution if present)
         lw = c.link_workers
         boost = 1.0 + lw.effect_on_residents * (lw.need_resolution_multiplier - 1.0)
         p_res = np.where(r.lw_status == 2, np.float32(boost / c.needs.mean_duration_weeks),
                          np.float32(1.0 / c.needs.mean_duration_weeks))
-        ends = np.less(u[1:], p_res)  # (K, n); u < 1, so a probability above 1 always resolves
+        un = u[1: 1 + k]
+        ends = np.less(un, p_res)  # (K, n); u < 1, so a probability above 1 always resolves
         att = np.flatnonzero(r.attended & (r.group >= 0))
         if att.size and model.groups.n:
             # attending a group of the kind that meets need k doubles its resolution
             meets = model.groups.kind[r.group[att]][None, :] == NEED_TO_KIND[:, None]
             p_att = np.minimum(p_res[att] * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
-            ends[:, att] = u[1:, att] < p_att
+            ends[:, att] = un[:, att] < p_att
         # the same switch on bitmasks: pack both (K, n) outcomes into one byte per resident
         a = (ends.view(np.uint8) * self.bit_values).sum(axis=0, dtype=np.uint8)
-        b = (np.less(u[1:], self.need_onset).view(np.uint8) * self.bit_values).sum(axis=0, dtype=np.uint8)
+        b = (np.less(un, self.need_onset).view(np.uint8) * self.bit_values).sum(axis=0, dtype=np.uint8)
         a ^= b
         np.invert(a, out=a)
         a &= r.needs

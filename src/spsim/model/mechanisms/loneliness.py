@@ -1,9 +1,27 @@
-"""Step 3, loneliness and wellbeing: SISa-style onset, contagion along ties and recovery.
+"""Step 3, loneliness and wellbeing: lasting and passing causes, contagion along ties, recovery.
 
-Onset per year = spontaneous (raised for people living alone or with other needs)
-+ ``contagion_per_year`` x lonely contacts. Recovery per year = spontaneous
-+ ``recovery_per_contact_per_year`` x non-lonely contacts + ``group_recovery_per_year`` while
-attending a group (Hill, Rand, Nowak & Christakis 2010, rates rescaled to weeks).
+Loneliness here is the ONS direct question answered "often" or "always". Its onset hazard per
+year is
+
+    onset = onset_per_year x lasting x passing + contagion_per_year x lonely contacts
+
+* lasting causes (fixed per resident): a disposition ``z`` (standard normal, the chronic core;
+  ``exp(trait_onset z)`` normalised to mean 1), living alone, a long-term condition or disability,
+  age (under 25 / 65+), deprivation and a shared neighbourhood effect (lognormal);
+* passing causes: bereavement, other non-medical needs (``needs.loneliness_link``) and lockdowns
+  (``lockdown_onset_multiplier``; ties also count less, ``shock.contact_multiplier``).
+
+Recovery per year = ``recovery_per_year x exp(-trait_recovery z)`` + ``recovery_per_contact_per_year``
+x non-lonely contacts + ``group_recovery_per_year`` while attending a group (the contact terms and
+contagion follow Hill, Rand, Nowak & Christakis 2010). Because recovery falls with ``z``, those
+lonely for years are mostly the chronic core and recover less often than the newly lonely; the
+same ``z`` orders friendships (homophily) and lowers sociability (see ``network.py``), so
+loneliness clusters to two and three degrees and sits at the periphery (Cacioppo, Fowler &
+Christakis 2009).
+
+The true UCLA-3 score (3-9, continuous; :mod:`spsim.model.instruments` observes it with noise)
+is derived consistently with the direct question: lonely residents score from 6.5 up, the others
+below 6.5, higher with the disposition, bereavement and needs.
 """
 
 from __future__ import annotations
@@ -15,117 +33,119 @@ from ..tables import popcount8
 from .base import Mechanism
 
 
+def true_ucla(lonely: np.ndarray, trait: np.ndarray, bereaved: np.ndarray, has_needs: np.ndarray,
+              lc) -> np.ndarray:
+    """True UCLA-3 score (3-9): lonely often/always -> [6.5, 9]; otherwise [3, 6.5)."""
+    base = lc.ucla_trait_slope * trait
+    hi = np.clip(lc.ucla_lonely_mean + base, 6.5, 9.0)
+    lo = np.clip(lc.ucla_not_lonely_mean + base + 0.8 * bereaved + 0.4 * has_needs, 3.0, 6.49)
+    return np.where(lonely, hi, lo).astype(np.float32)
+
+
+def _scaled_to_mean(p: np.ndarray, share: float) -> np.ndarray:
+    """``clip(s * p, 0, 1)`` with the scale ``s`` found by bisection so that its mean is ``share``
+    (a plain rescale falls short when some probabilities are clipped at 1)."""
+    lo, hi = 0.0, 1.0 / max(float(p[p > 0].min()) if (p > 0).any() else 1.0, 1e-12)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if np.clip(mid * p, 0, 1).mean() < share:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(0.5 * (lo + hi) * p, 0, 1)
+
+
 class Loneliness(Mechanism):
     name = "loneliness"
     stream = "loneliness"
     rows = 1
 
-    @staticmethod
-    def rates(model, lonely_contacts, other_contacts) -> tuple[np.ndarray, np.ndarray]:
-        """Yearly onset and recovery rates per resident (ties count less during a lockdown)."""
+    def lasting(self, model) -> np.ndarray:
+        """Fixed onset multiplier per resident from lasting causes (mean-one disposition term)."""
+        r, lc = model.residents, model.cfg.loneliness
+        z = r.lonely_trait.astype(np.float64)
+        t = lc.trait_onset
+        m = np.exp(t * z - 0.5 * t * t)
+        m *= np.where(r.lives_alone, lc.living_alone_multiplier, 1.0)
+        m *= np.where(r.ltc, lc.ltc_multiplier, 1.0)
+        m *= np.select([r.age_band == 0, r.age_band == 2], [lc.young_multiplier, lc.old_multiplier], 1.0)
+        m *= np.maximum(1.0 + lc.deprivation_gradient * (r.deprivation.astype(np.float64) - 3.0), 0.05)
+        m *= self.hood_effect[r.neighbourhood]
+        return m
+
+    def rates(self, model, lonely_contacts, other_contacts) -> tuple[np.ndarray, np.ndarray]:
+        """Yearly onset and recovery rates per resident."""
         r, c = model.residents, model.cfg
         lc = c.loneliness
         if model.lockdown:
             lonely_contacts = lonely_contacts * c.shock.contact_multiplier
             other_contacts = other_contacts * c.shock.contact_multiplier
-        onset = (
-            lc.onset_per_year
-            * np.where(r.lives_alone, lc.living_alone_multiplier, 1.0)
-            * np.where(r.needs != 0, c.needs.loneliness_link, 1.0)
-            + lc.contagion_per_year * lonely_contacts
-        )
-        recovery = (
-            lc.recovery_per_year
-            + lc.recovery_per_contact_per_year * other_contacts
-            + lc.group_recovery_per_year * r.attended
-        )
+        passing = np.where(r.bereaved, lc.bereavement_multiplier, 1.0)
+        passing = passing * np.where(r.needs != 0, c.needs.loneliness_link, 1.0)
+        if model.lockdown:
+            passing = passing * lc.lockdown_onset_multiplier
+        onset = lc.onset_per_year * self.lasting_mult * passing + lc.contagion_per_year * lonely_contacts
+        recovery = (self.recovery_base + lc.recovery_per_contact_per_year * other_contacts
+                    + lc.group_recovery_per_year * r.attended)
         return onset, recovery
 
     def init(self, model) -> None:
-        """Start near the steady state: who is lonely depends on ties, living alone and needs,
-        with ``loneliness.initial_share`` lonely overall."""
-        r, share = model.residents, model.cfg.loneliness.initial_share
+        """Start near the steady state: who is lonely depends on the causes and ties, with
+        ``loneliness.initial_share`` lonely overall."""
+        r, lc = model.residents, model.cfg.loneliness
+        r.lonely_trait = model.network.trait
+        g = model.streams["people_init"]
+        self.hood_effect = np.exp(lc.neighbourhood_sd * g.standard_normal(model.n_neighbourhoods)
+                                  - 0.5 * lc.neighbourhood_sd ** 2)
+        r.swemwbs_offset = model.cfg.wellbeing.swemwbs_person_sd * g.standard_normal(r.n)
+        r.ls_offset = model.cfg.wellbeing.life_satisfaction_person_sd * g.standard_normal(r.n)
+        self.lasting_mult = self.lasting(model)
+        self.recovery_base = lc.recovery_per_year * np.exp(-lc.trait_recovery * r.lonely_trait.astype(np.float64))
+        share = lc.initial_share
         degree = model.network.degree()
         onset, recovery = self.rates(model, share * degree, (1 - share) * degree)
         p = onset / np.maximum(onset + recovery, 1e-12)
-        p = np.clip(p * share / max(p.mean(), 1e-12), 0, 1)
+        p = _scaled_to_mean(p, share)
         # Own stream: the population stream has by now also seeded the groups, so drawing from it
         # here made the initial lonely residents depend on group levers (groups.count, ...).
         r.lonely = model.streams["initial_loneliness"].random(r.n) < p
-        self._tables(model)
-
-    def _tables(self, model) -> None:
-        """Per-resident constants and small lookup tables for ``step``, computed with the same
-        float64 operations in the same order as :meth:`rates` and the wellbeing update, so the
-        results are identical (the config is frozen and residents' fixed traits do not change).
-        """
-        r, c = model.residents, model.cfg
-        lc, wb = c.loneliness, c.wellbeing
-        # onset without contacts = onset_per_year * alone factor * needs factor: four values,
-        # indexed by 2 * lives_alone + has_needs
-        alone = np.array([1.0, 1.0, lc.living_alone_multiplier, lc.living_alone_multiplier])
-        needs = np.array([1.0, c.needs.loneliness_link, 1.0, c.needs.loneliness_link])
-        self.onset_table = lc.onset_per_year * alone * needs
-        self.alone2 = r.lives_alone.view(np.uint8) * np.uint8(2)
-        # wellbeing target by (number of needs, lonely, in episode, attended): code = 8 * needs + 4 * lonely + ...
-        code = np.arange(48)
-        pc, lon, ep, att = code >> 3, (code >> 2) & 1, (code >> 1) & 1, code & 1
-        self.target_table = (
-            wb.baseline - wb.per_need * pc.astype(np.uint8) - wb.lonely * lon.astype(bool)
-            - wb.episode * ep.astype(bool) + wb.group * att.astype(bool)
-        )
+        r.ucla = true_ucla(r.lonely, r.lonely_trait, r.bereaved, r.needs != 0, lc)
+        wb = model.cfg.wellbeing
+        self.target_table = self._target_table(wb)
         self.conf_gain = np.array([0.0, wb.confidence_per_attendance])
         self.conf_loss = np.array([0.0, wb.confidence_loss_lonely])
 
+    @staticmethod
+    def _target_table(wb) -> np.ndarray:
+        # wellbeing target by (number of needs, lonely, in episode, attended): code = 8 * needs + 4 * lonely + ...
+        code = np.arange(48)
+        pc, lon, ep, att = code >> 3, (code >> 2) & 1, (code >> 1) & 1, code & 1
+        return (wb.baseline - wb.per_need * pc - wb.lonely * lon - wb.episode * ep + wb.group * att)
+
     def step(self, model, u: np.ndarray) -> None:
         r, c = model.residents, model.cfg
-        lc = c.loneliness
-        # What `rates` computes, for the rate each resident needs (onset if not lonely, recovery
-        # if lonely), with the same float64 operations in the same order (identical results).
         lonely = r.lonely
         lonely_contacts = model.network.count_flagged_neighbours(lonely, cache="lonely")
-        has_needs = r.needs != 0
-        onset_base = self.onset_table.take(self.alone2 + has_needs.view(np.uint8))
-        lcf = lonely_contacts * c.shock.contact_multiplier if model.lockdown else lonely_contacts
-        rate = np.multiply(lcf, lc.contagion_per_year, dtype=np.float64)
-        rate += onset_base
-        who = np.flatnonzero(lonely)
-        other = model.network.degree_of(who) - lonely_contacts[who]
-        if model.lockdown:
-            other = other * c.shock.contact_multiplier
-        rate[who] = (
-            lc.recovery_per_year
-            + lc.recovery_per_contact_per_year * other
-            + lc.group_recovery_per_year * r.attended[who]
-        )
-        # p = weekly_prob(rate) = -expm1(-rate / 52), in place ((-x) / 52 == x / -52 exactly)
-        np.divide(rate, -WEEKS_PER_YEAR, out=rate)
-        np.expm1(rate, out=rate)
-        np.negative(rate, out=rate)
+        other = model.network.degree() - lonely_contacts
+        onset, recovery = self.rates(model, lonely_contacts, other)
+        rate = np.where(lonely, recovery, onset)
+        rate /= WEEKS_PER_YEAR
+        # p = 1 - exp(-rate) <= rate: only residents with u below rate can switch; p exactly for them
+        cand = np.flatnonzero(u[0] < rate)
+        switch = np.zeros(r.n, bool)
+        switch[cand] = u[0][cand] < -np.expm1(-rate[cand])
         # lonely: stays unless u < p (recovers); not lonely: becomes lonely if u < p
-        new_lonely = np.less(u[0], rate)
-        new_lonely ^= lonely
+        new_lonely = switch ^ lonely
         r.lonely = new_lonely
+        r.ucla = true_ucla(new_lonely, r.lonely_trait, r.bereaved, r.needs != 0, c.loneliness)
 
         wb = c.wellbeing
-        code = (popcount8(r.needs) << 3) | (new_lonely.view(np.uint8) << 2)
-        code |= r.in_episode.view(np.uint8) << 1
-        code |= r.attended.view(np.uint8)
-        t = self.target_table.take(code)  # float64 target
+        code = (popcount8(r.needs).astype(np.intp) << 3) | (new_lonely.astype(np.intp) << 2)
+        code |= r.in_episode.astype(np.intp) << 1
+        code |= r.attended.astype(np.intp)
+        t = self.target_table.take(code)
         w = r.wellbeing
-        np.subtract(t, w, out=t)
-        t *= wb.adjustment
-        t += w
-        np.clip(t, 0.0, 10.0, out=t)
-        r.wellbeing = t
-        # confidence moves only for residents who attended or are lonely (+0.0 - 0.0 and the
-        # clip leave any other value in [+0, 1] as it is): the same expression on those rows
+        r.wellbeing = np.clip(w + wb.adjustment * (t - w), 0.0, 10.0)
         conf = r.confidence
-        moves = r.attended | new_lonely
-        moves |= np.signbit(conf)  # negative, or -0.0 (which + 0.0 would turn into +0.0)
-        moves |= conf > 1.0
-        who = np.flatnonzero(moves)
-        t = np.add(conf[who], self.conf_gain.take(r.attended[who].view(np.uint8)))
-        t -= self.conf_loss.take(new_lonely[who].view(np.uint8))
-        np.clip(t, 0.0, 1.0, out=t)
-        conf[who] = t
+        t = conf + self.conf_gain.take(r.attended.astype(np.intp)) - self.conf_loss.take(new_lonely.astype(np.intp))
+        r.confidence = np.clip(t, 0.0, 1.0)
