@@ -13,6 +13,8 @@ a few weeks with a short burn-in. Overrides come either as dotted keys in a mapp
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -129,6 +131,29 @@ def mechanism_of(model: SocialPrescribingModel, mechanism: type[Mechanism]) -> M
 def binomial_tolerance(p: float, n: int, z: float = 4.0) -> float:
     """``z`` standard errors of a share estimated from ``n`` Bernoulli(``p``) trials."""
     return z * float(np.sqrt(max(p * (1 - p), 1e-12) / max(n, 1)))
+
+
+def paired_margin(diffs, alpha: float = 0.01) -> float:
+    """One-sided (1 - ``alpha``) t margin of the mean of paired replicate differences: a mean
+    above it is an effect the replicates' own noise would show by chance with probability below
+    ``alpha``. Replicates share their luck (common random numbers), so pairs are matched."""
+    from scipy import stats
+
+    d = np.asarray(diffs, float)
+    if d.size < 2:
+        raise ValueError("need at least two replicates for a margin from replicate noise")
+    return float(stats.t.ppf(1 - alpha, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+
+
+def import_or_skip(name: str, why: str = ""):
+    """Import ``name``; if it is missing, skip the calling module outside CI, and fail it under CI
+    (``CI`` set, as ``.ci/run`` does): CI must never pass by silently skipping a test."""
+    if os.environ.get("CI"):
+        try:
+            return importlib.import_module(name)
+        except ImportError as e:
+            pytest.fail(f"{name} is missing under CI ({e}); {why or 'install the dev extra'}", pytrace=False)
+    return pytest.importorskip(name, reason=why or None)
 
 
 # ------------------------------------------------------------------ fixtures (session scoped)

@@ -28,7 +28,8 @@ SMALL = ["--set", "population.size=1000", "--weeks", "8"]
 TS_COLUMNS = ["scenario", "replicate", "week", "lonely_share", "gp_consultations", "ae_attendances", "referrals",
               "lw_waiting", "lw_active_clients", "lw_wait_weeks_mean", "clients_supported", "group_attendance",
               "groups_active", "volunteers"]
-OUTPUTS = {"timeseries.parquet", "timeseries.csv", "summary.csv", "run.json"}
+OUTPUTS = {"timeseries.parquet", "timeseries.csv", "summary.csv", "summary_by_group.csv", "run.json",
+           ".spsim.json"}  # .spsim.json: the owner manifest (docs/reliability.md)
 
 
 def run_subprocess(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
@@ -68,7 +69,7 @@ def small_run(tmp_path_factory):
     return out
 
 
-def test_run_writes_the_four_files(small_run):
+def test_run_writes_the_five_files(small_run):
     assert {p.name for p in small_run.iterdir()} == OUTPUTS
     assert not [p for p in small_run.parent.iterdir() if p.name.startswith(".")], "temp folder left behind"
 
@@ -122,14 +123,18 @@ def test_run_prints_a_summary_unless_quiet(tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_rerun_into_existing_folder_replaces_outputs_and_keeps_other_files(tmp_path, capsys):
+def test_rerun_into_a_folder_with_other_files_is_refused_unless_replace(tmp_path, capsys):
+    """A folder holding files spsim did not write is not written into (docs/reliability.md)."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     (out / "summary.csv").write_text("stale")
-    assert main(["run", *SMALL, "--set", "simulation.burn_in_weeks=2", "--out", str(out), "--quiet"]) == 0
-    assert {p.name for p in out.iterdir()} == OUTPUTS | {"notes.txt"}
-    assert (out / "notes.txt").read_text() == "mine"
+    args = ["run", *SMALL, "--set", "simulation.burn_in_weeks=2", "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine" and (out / "summary.csv").read_text() == "stale"
+    assert main([*args, "--replace"]) == 0
+    assert {p.name for p in out.iterdir()} == OUTPUTS
     assert (out / "summary.csv").read_text() != "stale"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
@@ -274,13 +279,13 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, capsys, write
         (out / "summary.csv").write_text("previous results\n")
         (out / "timeseries.csv").write_text("previous results\n")
     before = snapshot(tmp_path)
-    try:
-        rc = main(["run", *SMALL, "--set", "simulation.burn_in_weeks=2", "--out", str(out), "--quiet"])
-    except OSError:
-        rc = None
-    assert rc != 0
+    # an uncaught exception fails this test: the user must get one line and exit status 2
+    rc = main(["run", *SMALL, "--set", "simulation.burn_in_weeks=2", "--out", str(out), "--quiet"])
+    assert rc == 2
     assert len(calls) == fail_on, "the patched writer was not reached"
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    assert err.startswith("spsim: error:") and "No space left on device" in err and err.count("\n") == 1, err
+    assert "Traceback" not in err
     assert snapshot(tmp_path) == before  # not created, not partly updated, no temp folder, no parents
 
 

@@ -33,8 +33,9 @@ from spsim.studies.compare import (
     t_quantile,
 )
 
-SMALL = ["population.size=2000", "simulation.weeks=26", "simulation.burn_in_weeks=26", "groups.count=8",
-         "simulation.seed=5"]
+# the numbers these tests set are the small town's own, not scaled from the place (docs/places.md)
+SMALL = ["population.size=2000", "population.scaling=\"absolute\"", "simulation.weeks=26",
+         "simulation.burn_in_weeks=26", "groups.count=8", "simulation.seed=5"]
 
 
 def write_config(path: Path, name: str, fte: float, extra: str = "") -> str:
@@ -191,7 +192,8 @@ def compared(tmp_path_factory):
 def test_cli_writes_every_output(compared):
     names = sorted(p.name for p in compared.iterdir())
     plots = [n for n in names if n.endswith(".png")]
-    assert {"comparison.csv", "report.html", "replicates.csv", "timeseries.parquet", "run.json"} <= set(names)
+    assert {"comparison.csv", "report.html", "replicates.csv", "timeseries.parquet", "run.json", "decision.csv",
+            "equity.csv", "horizons.csv"} <= set(names)
     assert len(plots) == 7
     for p in plots:
         w, h = png_size((compared / p).read_bytes())
@@ -229,13 +231,72 @@ def test_comparison_matches_replicates(compared):
         # costs add up, replicate by replicate
         assert np.allclose(mine.net_cost, mine.extra_spend - mine.savings)
         assert np.allclose(mine.savings, (base.cost_gp + base.cost_ae) - (mine.cost_gp + mine.cost_ae))
-    # link-worker pay per year is FTE x salary x (1 + on-costs), read from the model's cost column
+    # link-worker pay per year is FTE x salary x (1 + on-costs), each read from the scenario's own config
     lw = table[(table.outcome == "cost_link_workers")].set_index("scenario")["mean"]
-    assert lw["no-service"] == 0
-    assert lw["some-link-work"] == pytest.approx(0.3 * 38_000 * 1.28)
-    assert lw["more-link-work"] == pytest.approx(1.0 * 38_000 * 1.28)
-    grants = table[(table.outcome == "cost_grants")]
-    assert (grants["mean"] == 0).all()  # not modelled yet in this version
+    grants = table[(table.outcome == "cost_grants")].set_index("scenario")["mean"]
+    info = json.loads((compared / "run.json").read_text())
+    for sc in info["scenarios"]:
+        c = sc["config"]["link_workers"]
+        assert lw[sc["name"]] == pytest.approx(c["fte"] * c["salary_gbp"] * (1 + c["on_cost_rate"]))
+        # grants are modelled (groups.py), and these scenarios give none
+        assert sc["config"]["grants"]["budget_gbp_per_year"] == 0 and grants[sc["name"]] == 0
+    assert lw["no-service"] == 0 < lw["some-link-work"] < lw["more-link-work"]
+
+
+def test_decision_table_is_ranked_and_consistent(compared):
+    """The first screen: ranked by net social value, which is the loneliness value plus NHS cost
+    avoided minus extra spend, replicate by replicate; probabilities of benefit are probabilities."""
+    dec = pd.read_csv(compared / "decision.csv")
+    assert list(dec["rank"]) == [1, 2]
+    assert dec.net_social_value.is_monotonic_decreasing
+    assert dec.p_benefit_lonely.between(0, 1).all()
+    reps = pd.read_csv(compared / "replicates.csv")
+    sc = reps[reps.scenario != "no-service"]
+    value = load_config(None).costs.loneliness_value_gbp_per_person_year
+    assert np.allclose(sc.net_social_value, sc.lonely_py_avoided * value + sc.savings - sc.extra_spend)
+    base = reps[reps.scenario == "no-service"].set_index("replicate")
+    for _name, part in sc.groupby("scenario"):
+        part = part.set_index("replicate")
+        assert np.allclose(part.lonely_py_avoided, (base.lonely_share - part.lonely_share) * 2000)
+        assert np.allclose(part.spend, part.cost_link_workers + part.cost_development + part.cost_connectors
+                           + part.cost_grants + part.cost_other_service)
+    table = pd.read_csv(compared / "comparison.csv").set_index(["scenario", "outcome"])
+    row = table.loc[("more-link-work", "cost_per_lonely_py")]
+    avoided = table.loc[("more-link-work", "lonely_py_avoided"), "mean"]
+    if avoided > 0:  # a ratio of the means, as documented
+        assert row["mean"] == pytest.approx(table.loc[("more-link-work", "extra_spend"), "mean"] / avoided)
+    else:
+        assert math.isnan(row["mean"])
+
+
+def test_capacity_outcomes_are_shares_and_counts(compared):
+    reps = pd.read_csv(compared / "replicates.csv")
+    ts = pd.read_parquet(compared / "timeseries.parquet")
+    more = reps[reps.scenario == "more-link-work"]
+    assert more.caseload_utilisation.between(0, 1).all()
+    assert reps.group_place_utilisation.between(0, 1).all()
+    assert reps[reps.scenario == "no-service"].caseload_utilisation.isna().all()  # no places to use
+    for (name, r), w in ts.groupby(["scenario", "replicate"]):
+        v = reps[(reps.scenario == name) & (reps.replicate == r)].iloc[0]
+        assert v.gave_up_per_year == pytest.approx(w.lw_reneged.sum() / (len(w) / 52))
+        assert v.lw_waiting_end == w.lw_waiting.iloc[-1]
+
+
+def test_equity_groups_cover_everyone(compared):
+    eq = pd.read_csv(compared / "equity.csv")
+    for (name, dim), part in eq[eq.measure == "referred_per_1000"].groupby(["scenario", "dimension"]):
+        assert part.residents.sum() == 2000, (name, dim)
+    base = eq[(eq.scenario == "no-service") & (eq.measure == "referred_per_1000")]
+    assert (base["mean"] == 0).all()  # nobody is referred without a service
+    helped = eq[(eq.scenario == "more-link-work") & (eq.measure == "supported_per_1000")]
+    assert (helped["mean"] >= 0).all() and helped["mean"].max() > 0
+
+
+def test_horizons_only_for_recorded_years(compared):
+    h = pd.read_csv(compared / "horizons.csv")
+    assert h.empty or set(h.year) <= {1}  # the fixture records 26 weeks: no whole year
+    html = (compared / "report.html").read_text(encoding="utf-8")
+    assert "Use <code>--weeks 260</code> for five years" in html
 
 
 def test_paired_intervals_are_narrower_than_the_levels(compared):
@@ -297,14 +358,14 @@ def test_report_is_self_contained_labelled_and_readable(compared):
         im.load()  # decodes fully
         assert im.size == (int(img["width"]), int(img["height"])) and im.size[0] >= 800
     # offline: no external stylesheets, scripts, fonts or images
-    assert not doc.links and not doc.scripts_src
+    assert all(h.startswith("#") for h in doc.links) and not doc.scripts_src  # only in-page section links
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "url(" not in html
     # every table row names its unit
     assert len(doc.row_heads) >= 8 + 10
     for head in doc.row_heads:
-        if head in ("no-service", "some-link-work", "more-link-work"):
-            continue  # the scenario list in the method section
+        if head.startswith(("no-service", "some-link-work", "more-link-work")):
+            continue  # rows that are scenarios (method section, decision table): the columns carry the units
         assert re.search(r"(per|%|£|weeks|residents|groups)", head), head
     text = " ".join(doc.text)
     assert re.search(r"£\d{1,3},\d{3}", text)  # money with thousands separators
@@ -313,7 +374,12 @@ def test_report_is_self_contained_labelled_and_readable(compared):
                    "Grants", "Net cost", "Return per pound", "Cost per client supported",
                    "Link-worker pay with on-costs", "Share of residents lonely", "GP consultations",
                    "A&E attendances", "Wait for a link worker", "Clients supported", "Group volunteers",
-                   "Active community groups"):
+                   "Active community groups", "Decision", "Probability of benefit", "replicate noise only",
+                   "Capacity", "Gave up waiting", "Referrals lost to waits", "Caseload places used",
+                   "Equity", "Deprivation quintile", "Age band", "GP practice", "Lonely person-years avoided",
+                   "Cost per lonely person-year avoided", "Cost per GP consultation avoided",
+                   "Value of loneliness avoided", "9,537", "WELLBY", "Community connectors",
+                   "Community-developer pay with on-costs", "No FTE search was run"):
         assert phrase in text, phrase
 
 
@@ -359,7 +425,7 @@ def test_reproducible_bytes_whatever_the_workers(tmp_path):
     (["compare", "configs/default.toml", "{bad}", "--out", "{out}"], "link_workers.ftee"),
     (["compare", "configs/default.toml", "configs/default.yaml", "--set", "link_workers.nope=1", "--out", "{out}"],
      "link_workers.nope"),
-    (["compare", "configs/default.toml", "configs/default.yaml"], "--out"),
+    (["compare", "configs/default.toml", "configs/default.yaml", "--out"], "--out"),
     (["compare", "configs/default.toml", "{other}", "--out", "{file}"], "not a directory"),
     (["compare", "configs/default.toml", "{other}", "--replicates", "0", "--out", "{out}"], "replicates"),
 ])

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from spsim.interfaces.cli.common import dump_toml
 from spsim.model.config import DEFAULT_SOURCE, ConfigError, load_config, parse_value, to_dict, validate
-from spsim.model.params import Config, TeamParams, parameter_table
+from spsim.model.params import Config, PracticeRow, TeamParams, parameter_table
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -45,6 +45,8 @@ def get(cfg: Config, key: str):
     section, name = key.split(".")
     if section == "teams[]":  # a list of sections: the row documents one item's defaults
         return getattr(TeamParams(), name)
+    if section == "practice_list[]":
+        return getattr(PracticeRow(), name)
     return getattr(getattr(cfg, section), name)
 
 
@@ -52,9 +54,11 @@ def get(cfg: Config, key: str):
 def test_builtin_default_equals_shipped_default_files():
     builtin = load_config()
     assert builtin == Config()
-    assert load_config(CONFIGS / "default.toml") == builtin
-    assert load_config(CONFIGS / "default.yaml") == builtin
-    assert load_config(str(CONFIGS / "default.yaml")) == builtin  # str paths too
+    # the shipped files also state the population they describe (docs/places.md)
+    stated = Config.model_validate({"population": {"described": 50_000}})
+    assert load_config(CONFIGS / "default.toml") == stated
+    assert load_config(CONFIGS / "default.yaml") == stated
+    assert load_config(str(CONFIGS / "default.yaml")) == stated  # str paths too
 
 
 def test_defaults_validate_and_round_trip_through_dict():
@@ -67,8 +71,8 @@ def test_defaults_validate_and_round_trip_through_dict():
 def test_parameter_table_has_every_leaf_field_once():
     flat = []
     for s, sec in to_dict(Config()).items():
-        fields = TeamParams.model_fields if s == "teams" else sec
-        flat += [f"{s}[].{k}" if s == "teams" else f"{s}.{k}" for k in fields]
+        fields = {"teams": TeamParams.model_fields, "practice_list": PracticeRow.model_fields}.get(s, sec)
+        flat += [f"{s}[].{k}" if s in ("teams", "practice_list") else f"{s}.{k}" for k in fields]
     assert KEYS == flat
     assert len(set(KEYS)) == len(KEYS)
 

@@ -13,7 +13,9 @@ from spsim.studies.evaluation import evaluate, twin_config
 
 def cfg(*extra: str):
     return load_config(None, [
-        "population.size=6000", "simulation.weeks=160", "simulation.burn_in_weeks=20",
+        # the numbers here are the small town's own (docs/places.md)
+        "population.size=6000", "population.scaling=absolute", "simulation.weeks=160",
+        "simulation.burn_in_weeks=20",
         "simulation.replicates=3", "link_workers.fte=1.0", "groups.count=15", "simulation.seed=11", *extra,
     ])
 
@@ -100,7 +102,8 @@ def test_evaluate_cli_writes_outputs_and_rejects_no_service(tmp_path, capsys):
                "--replicates", "1", "--quiet", "--out", str(out)])
     assert rc == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["evaluation.csv", "evaluation.md", "evaluation.png", "evaluation_residents.parquet", "run.json"]
+    assert names == [".spsim.json", "evaluation.csv", "evaluation.md", "evaluation.png", "evaluation_residents.parquet",
+                     "run.json"]
     text = (out / "evaluation.md").read_text()
     assert "true effect" in text and "before-after" in text
 

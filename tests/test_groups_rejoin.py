@@ -15,7 +15,7 @@ def test_leavers_do_not_rejoin_more_often_than_chance():
     # High leave and join rates make the dependence easy to see in a small town.
     leave, join_per_year = 0.05, 5.0
     cfg = load_config(None, [
-        "population.size=3000", "simulation.burn_in_weeks=0", "simulation.weeks=40",
+        "population.size=3000", "population.scaling=absolute", "simulation.burn_in_weeks=0", "simulation.weeks=40",
         f"groups.leave_per_week={leave}", f"groups.self_join_per_year={join_per_year}",
         "groups.count=30", "groups.early_leave_low_confidence=0",
     ])

@@ -53,7 +53,37 @@ PARAMS = {
     "network.group_tie_fade_weeks": st.integers(1, 30),
     "loneliness.contagion_per_year": st.floats(0.0, 2.0),
     "simulation.seed": st.integers(0, 2**32),
+    # every feature of the local models can switch on (0 / false is "off")
+    "connectors.count": st.one_of(st.just(0), st.integers(1, 300)),
+    "connectors.signpost_per_year": st.floats(0.0, 5.0),
+    "connectors.to_link_worker_share": st.floats(0.0, 1.0),
+    "connectors.from_spillover_share": st.floats(0.0, 1.0),
+    "outreach.per_year": st.one_of(st.just(0.0), st.floats(0.0, 10.0)),
+    "outreach.max_ties": st.integers(0, 20),
+    "app.enabled": st.booleans(),
+    "programmes.count": st.integers(0, 3),
+    "programmes.places": st.integers(1, 20),
+    "programmes.weeks": st.integers(1, 12),
+    "grants.budget_gbp_per_year": st.one_of(st.just(0.0), st.floats(0.0, 100_000.0)),
+    "grants.max_grant_gbp": st.floats(0.0, 5000.0),
+    "community_development.fte": st.one_of(st.just(0.0), st.floats(0.0, 5.0)),
+    "shock.start_week": st.integers(-1, 10),
+    "shock.weeks": st.integers(0, 20),
+    "shock.online_share": st.floats(0.0, 1.0),
+    "shock.shielding_outreach_per_year": st.floats(0.0, 20.0),
 }
+
+#: extra link-work teams (0 to 2), each serving some age bands and a minimum number of needs
+TEAMS = st.lists(
+    st.fixed_dictionaries({
+        "fte": st.floats(0.0, 3.0),
+        "caseload_per_fte": st.integers(1, 40),
+        "contacts_per_client": st.integers(1, 12),
+        "age_bands": st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True),
+        "min_needs": st.integers(0, 3),
+    }),
+    max_size=2,
+)
 
 
 def check_week(model, n: int, agents: bool) -> None:
@@ -81,6 +111,12 @@ def check_week(model, n: int, agents: bool) -> None:
     else:
         assert not r.lw_status.any()
     assert (r.lw_contacts[~on] == 0).all() and (r.lw_contacts >= 0).all()
+    # each client is with a worker of the team that took them; every team's residents are ones it serves
+    if w.n:
+        assert (w.team[r.lw_worker[on]] == r.lw_team[on]).all()
+    busy = r.lw_status > 0
+    for k, team in enumerate(cfg.teams, start=1):
+        assert np.isin(r.age_band[busy & (r.lw_team == k)], team.age_bands).all()
     assert not r.lw_accompanied[~on].any()
 
     # groups: ids in range, members within places, closed groups empty
@@ -91,7 +127,8 @@ def check_week(model, n: int, agents: bool) -> None:
     assert np.array_equal(members, g.members)
     assert np.array_equal(volunteers, g.volunteers)
     assert (members <= g.places).all()
-    assert (g.places <= cfg.groups.max_places).all() and (g.places >= 0).all()
+    community = g.fixed_weeks == 0  # programmes have programmes.places, whatever groups.max_places says
+    assert (g.places[community] <= cfg.groups.max_places).all() and (g.places >= 0).all()
     closed = ~g.open
     assert (members[closed] == 0).all() and (volunteers[closed] == 0).all() and (g.places[closed] == 0).all()
     assert (g.closed_week[closed] >= 0).all() and (g.closed_week[g.open] == -1).all()
@@ -99,6 +136,15 @@ def check_week(model, n: int, agents: bool) -> None:
     assert np.array_equal(g.attendance, np.bincount(r.group[r.attended], minlength=g.n))
     assert r.volunteer[r.volunteer_group >= 0].all()
     assert ((r.group_since >= 0) == (r.group >= 0)).all()
+    # programmes: never more than their places, never closed, nobody past the course length
+    prog = np.flatnonzero(g.fixed_weeks > 0) if g.n else np.zeros(0, int)
+    assert prog.size == cfg.programmes.count
+    assert g.open[prog].all() and (members[prog] <= cfg.programmes.places).all()
+    inside = (r.group >= 0) & np.isin(r.group, prog)
+    assert (model.week - r.group_since[inside] <= g.fixed_weeks[r.group[inside]]).all()
+    # a lockdown lets only online groups meet
+    if model.week > 0 and model.tally.get("lockdown") and g.n:
+        assert g.online[r.group[r.attended]].all()
 
     # states and scores in range
     assert ((r.wellbeing >= 0) & (r.wellbeing <= 10)).all()
@@ -111,7 +157,16 @@ def check_week(model, n: int, agents: bool) -> None:
     assert all(v >= 0 for v in t.values()), {k: v for k, v in t.items() if v < 0}
     assert t["gp_consultations"] + t["gp_unmet"] == t["gp_requests"]
     assert t["gp_social_consultations"] <= t["gp_consultations"]
-    assert t["referrals_refused"] <= t["referrals"] == t["referrals_gp"] + t["referrals_self"]
+    # every referral comes by exactly one route, and is either refused or accepted
+    from spsim.model.mechanisms.referral import ROUTES
+    assert t["referrals"] == sum(t["referrals_" + k] for k in ROUTES)
+    assert t["referrals"] == t["referrals_refused"] + t["referrals_accepted"]
+    if not (cfg.shock.shielding_outreach_per_year > 0 and t["lockdown"]) and cfg.outreach.per_year == 0:
+        assert t["referrals_outreach"] == 0
+    if cfg.connectors.count == 0 and cfg.connectors.from_spillover_share == 0:
+        assert t["referrals_connector"] == 0 and t["signposted_to_groups"] == 0
+    # vacant posts hold no clients (their caseload was handed over or put back on the list)
+    assert not w.clients[~w.in_post].any()
     assert t["lw_intake"] <= t["lw_taken_on"]
     assert t["group_attendance"] == r.attended.sum()
     network = model.network.group
@@ -140,9 +195,10 @@ def check_timeseries(ts) -> None:
     weeks=st.integers(6, 30),
     burn_in=st.integers(0, 4),
     agents=st.booleans(),
+    teams=TEAMS,
 )
-def test_invariants_hold_every_week(overrides, weeks, burn_in, agents):
-    cfg = small_config(overrides, simulation={"weeks": weeks, "burn_in_weeks": burn_in})
+def test_invariants_hold_every_week(overrides, weeks, burn_in, agents, teams):
+    cfg = small_config(overrides, simulation={"weeks": weeks, "burn_in_weeks": burn_in}, teams=teams)
     n = cfg.population.size
     model = make_model(cfg, agents=agents)
     check_week(model, n, agents)  # the starting state too (tally empty)

@@ -2,7 +2,10 @@
 
 Lever tests compare arms on common random numbers: every arm runs the same replicates (the same
 SeedSequence spawns, hence the same residents and the same weekly luck), so arm differences are
-the lever's effect plus a little divergence noise. Outcomes are averaged over replicates.
+the lever's effect plus a little divergence noise. Outcomes are averaged over replicates, and
+where a difference must be real its tolerance comes from the replicates' own noise: the mean
+of the paired (same-replicate) differences must exceed its one-sided 99% t margin
+(``conftest.paired_margin``), never a figure seen in one run.
 
 The town is 5,000 residents for one year after a quarter of burn-in. Demand for link work is
 raised (``referral.self_referral_per_year``) so that link-worker capacity binds at low FTE and
@@ -11,7 +14,9 @@ enough clients pass through for spillover to matter; the defaults are tuned to a
 
 from __future__ import annotations
 
-from conftest import default_config
+import numpy as np
+
+from conftest import default_config, paired_margin
 from spsim.studies.runner import run
 
 REPLICATES = 4
@@ -35,19 +40,32 @@ def arm(**levers) -> dict[str, float]:
     summary["group_places_mean"] = float(ts["group_places"].mean())
     summary["volunteers_mean"] = float(ts["volunteers"].mean())
     summary["referrals_total_max"] = float(result.summary()["referrals_total"].max())
+    # per replicate (ordered by replicate), for paired differences between arms
+    per = result.summary().sort_values("replicate")
+    by_rep = ts.groupby("replicate")
+    summary["per_replicate"] = {
+        "lonely_share_mean": per["lonely_share_mean"].to_numpy(float),
+        "lw_wait_weeks_mean": per["lw_wait_weeks_mean"].to_numpy(float),
+        "group_places_mean": by_rep["group_places"].mean().to_numpy(float),
+    }
     return summary
 
 
+def paired(a: dict, b: dict, key: str) -> np.ndarray:
+    """Replicate-by-replicate differences a - b of ``key``."""
+    return a["per_replicate"][key] - b["per_replicate"][key]
+
+
 def test_more_link_worker_capacity_never_lengthens_the_wait_and_supports_more_clients():
-    # seen (4 replicates): mean wait 31, 23, 10, 0.01 weeks; supported 100, 201, 404, 620
     ftes = (0.5, 1.0, 2.0, 4.0)
     res = [arm(link_workers__fte=f, referral__self_referral_per_year=0.8) for f in ftes]
     wait = [r["lw_wait_weeks_mean"] for r in res]
     supported = [r["clients_supported_total"] for r in res]
     for lo, hi in zip(range(len(ftes) - 1), range(1, len(ftes)), strict=True):
         assert wait[hi] <= wait[lo], (ftes[hi], wait)
-        if wait[lo] > 1.0:  # a real queue: more capacity must shorten it
-            assert wait[hi] < wait[lo] - 0.5, (ftes[hi], wait)
+        if wait[lo] > 1.0:  # a real queue: more capacity must shorten it by more than replicate noise
+            d = paired(res[lo], res[hi], "lw_wait_weeks_mean")
+            assert d.mean() > paired_margin(d), (ftes[hi], wait, d)
         assert supported[hi] > supported[lo], (ftes[hi], supported)
     assert wait[0] > 5.0, "capacity never bound at the lowest FTE: the lever was not tested"
 
@@ -61,7 +79,6 @@ def test_no_link_workers_means_no_referrals_and_no_clients():
 
 
 def test_more_volunteering_spillover_adds_volunteers_and_places_without_adding_loneliness():
-    # seen: volunteers (weekly mean) 40, 90, 139; places 198, 262, 267; lonely 6.63%, 6.61%, 6.61%
     spill = (0.0, 0.5, 1.0)
     res = [arm(volunteering__spillover=s, link_workers__fte=1.0, referral__self_referral_per_year=0.2)
            for s in spill]
@@ -69,19 +86,27 @@ def test_more_volunteering_spillover_adds_volunteers_and_places_without_adding_l
     places = [r["group_places_mean"] for r in res]
     lonely = [r["lonely_share_mean"] for r in res]
     assert vols[0] < vols[1] < vols[2], vols
-    assert places[0] <= places[1] <= places[2] and places[2] > places[0] * 1.1, places
-    # not more loneliness (0.1 percentage point allowance for divergence noise between arms)
-    assert lonely[1] <= lonely[0] + 0.001 and lonely[2] <= lonely[0] + 0.001, lonely
+    assert places[0] <= places[1] <= places[2], places
+    d = paired(res[2], res[0], "group_places_mean")
+    assert d.mean() > paired_margin(d), (places, d)
+    # not more loneliness: no increase beyond the replicates' noise (one-sided 99%)
+    for k in (1, 2):
+        d = paired(res[k], res[0], "lonely_share_mean")
+        assert d.mean() <= paired_margin(d), (lonely, d)
 
 
 def test_more_groups_mean_more_attendance_and_less_loneliness():
-    # seen (4 replicates, one year): attendance 26, 181, 320 a week; lonely share (mean over the
-    # year) 6.80%, 6.62%, 6.44% -- about 0.35 points less loneliness from 0 to 40 groups, and
-    # every replicate moved the same way from 10 to 40 groups
+    """The group effect on loneliness: from 0 to 40 groups the lonely share falls by more than
+    the replicates' noise (paired over 4 replicates, one-sided 99% t margin)."""
     counts = (0, 10, 40)
     res = [arm(groups__count=c, link_workers__fte=1.0, referral__self_referral_per_year=0.2) for c in counts]
     attendance = [r["group_attendance_per_week"] for r in res]
     lonely = [r["lonely_share_mean"] for r in res]
     assert attendance[0] < attendance[1] < attendance[2], attendance
-    assert lonely[0] > lonely[1] > lonely[2], lonely
-    assert lonely[0] - lonely[2] > 0.002, lonely
+    assert lonely[0] > lonely[1] > lonely[2], lonely  # direction at each step
+    # the size of the effect is tested where it is large enough for 4 replicates to resolve it at
+    # 99%: from no groups to the default density and to four times it (10 -> 40 alone moved the
+    # lonely share by ~0.12 points, just under its ~0.13-point margin, when this test was written)
+    for lo, hi in ((0, 1), (0, 2)):
+        d = paired(res[lo], res[hi], "lonely_share_mean")
+        assert d.mean() > paired_margin(d), (counts[lo], counts[hi], lonely, d)

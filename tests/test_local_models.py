@@ -7,15 +7,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import spy
 from spsim.model import SocialPrescribingModel
 from spsim.model.config import load_config
+from spsim.model.mechanisms.referral import Referral
 from spsim.studies.runner import run_replicate
 
 CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
 COVID = Path(__file__).parent.parent / "configs" / "overlays" / "covid19.toml"
 LOCAL_MODELS = {"baseline", "pcn-link-worker", "frome", "northern-devon", "st-austell", "kingsbridge",
                 "cullompton", "city-and-hackney", "southern-staffordshire"}
-SMALL = ["population.size=3000", "simulation.weeks=16", "simulation.burn_in_weeks=4"]
+# mechanism tests: the numbers they set are the small town's own, not scaled from the place a file
+# describes (docs/places.md)
+SMALL = ["population.size=3000", "population.scaling=\"absolute\"", "simulation.weeks=16", "simulation.burn_in_weeks=4"]
 
 
 def small(*extra: str, path=None, overlays=()):
@@ -89,19 +93,30 @@ def test_community_developers_start_groups_where_demand_is_unmet():
 
 
 def test_outreach_refers_lonely_residents_at_the_periphery():
-    cfg = small("outreach.per_year=5", "outreach.max_ties=6", "referral.self_referral_per_year=0")
+    """With GP and self-referral switched off, everyone referred was found by outreach: each was
+    lonely and had at most outreach.max_ties ties the week they were found, although lonely
+    residents with more ties were there to be found (so the periphery filter is what decided)."""
+    cfg = small("outreach.per_year=5", "outreach.max_ties=6", "referral.self_referral_per_year=0",
+                "practices.referral=0", "practices.referral_max=0")
     m = SocialPrescribingModel(cfg, agents=False)
-    seen = 0
-    for _ in range(12):
-        deg_before = m.network.degree()
-        lonely_before = m.residents.lonely.copy()
-        m.step()
-        if m.tally["referrals_outreach"]:
-            # outreach referrals are a subset of this week's referrals
-            assert m.tally["referrals_outreach"] <= m.tally["referrals"]
-            seen += m.tally["referrals_outreach"]
-        del deg_before, lonely_before
-    assert seen > 0
+    seen = {"found": 0, "central_lonely": 0}
+
+    def before(model, u):  # the state the referral step sees (ties and loneliness already updated)
+        return model.network.degree().copy(), model.residents.lonely.copy()
+
+    def after(model, u, state):
+        deg, lonely = state
+        ref = model.referred_this_week
+        assert model.tally["referrals_outreach"] == model.tally["referrals"] == ref.sum()
+        assert lonely[ref].all()
+        assert (deg[ref] <= cfg.outreach.max_ties).all()
+        seen["found"] += int(ref.sum())
+        seen["central_lonely"] += int((lonely & (deg > cfg.outreach.max_ties)).sum())
+
+    spy(m, Referral, before, after)
+    m.run()
+    found, central_lonely = seen["found"], seen["central_lonely"]
+    assert found > 0 and central_lonely > 0
     off = run_replicate(small("outreach.per_year=0"), 0).timeseries
     assert off["referrals_outreach"].sum() == 0
 

@@ -134,3 +134,35 @@ def test_screenshot_shows_text_and_the_plots_themselves(report, browser_view):
         checked += 1
         print(f"plot at {(x, y, w, h)}: mean difference {diff:.1f} grey levels (vs {blank:.1f} from blank)")
     assert checked >= 2  # the window shows at least the first two charts
+
+
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-14 viewport in CSS pixels
+
+
+def test_phone_width_reads_without_sideways_scrolling(report, tmp_path):
+    """At 390 px the page itself never scrolls sideways (wide tables scroll inside their own box),
+    the ranked decision table starts on the first screen or just below it, and every chart loads."""
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport=PHONE)
+            page.goto(report.resolve().as_uri())
+            page.wait_for_function("document.body.hasAttribute('data-images-ok')")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"the page is {width} px wide at a {PHONE['width']} px viewport"
+            top = page.evaluate("document.querySelector('table.decision').getBoundingClientRect().top")
+            assert top < 1.25 * PHONE["height"], f"the decision table starts {top:.0f} px down"
+            total = int(page.evaluate("document.body.getAttribute('data-images-total')"))
+            ok = int(page.evaluate("document.body.getAttribute('data-images-ok')"))
+            assert total == ok == 7
+            wide = page.evaluate("""() => Array.from(document.querySelectorAll('body *')).filter(e =>
+                !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth + 1).length""")
+            assert wide == 0
+            shot = os.environ.get("SPSIM_KEEP_PHONE_SCREENSHOT")  # to look at it
+            if shot:
+                page.screenshot(path=shot, full_page=False)
+        finally:
+            browser.close()

@@ -122,33 +122,74 @@ def _tables_equal(ta, tb) -> list[str]:
     return [c for c in ta._cols if not np.array_equal(getattr(ta, c), getattr(tb, c), equal_nan=True)]
 
 
+#: Every scenario lever: (key, value a, value b, extra settings both arms share). Levers that
+#: change the place built at the start (its groups, programmes or connectors) are marked: for
+#: them the residents' own traits must still be the same, and every weekly stream in step.
 LEVERS = [
-    ("link_workers.fte", "0.2", "2.0"),
-    ("volunteering.spillover", "0.0", "1.0"),
-    ("link_workers.waiting_policy", "fifo", "need"),
+    ("link_workers.fte", "0.2", "2.0", ()),
+    ("volunteering.spillover", "0.0", "1.0", ()),
+    ("link_workers.waiting_policy", "fifo", "need", ()),
+    ("link_workers.effect_on_residents", "1.0", "0.0", ()),
+    ("referral.refusal", "0.16", "0.5", ()),
+    ("groups.count", "3", "12", ()),
+    ("connectors.count", "0", "60", ()),
+    ("community_development.fte", "0.0", "3.0", ("groups.count=2", "groups.new_per_year_per_10k=0")),
+    ("outreach.per_year", "0.0", "5.0", ()),
+    ("app.enabled", "false", "true", ()),
+    ("programmes.count", "0", "2", ()),
+    ("grants.budget_gbp_per_year", "0", "50000", ("groups.income_share_mean=0.5", "groups.initial_funds_weeks=10")),
+    ("shock.start_week", "-1", "0", ("simulation.burn_in_weeks=4", "shock.weeks=20",
+                                     "shock.shielding_outreach_per_year=5")),
+    ("teams", "[]", "[care team]", ()),
 ]
+#: what a lever may change at build time without breaking common random numbers
+BUILD_LEVERS = {"groups.count", "connectors.count", "programmes.count"}
+#: streams drawn only while the place is built
+BUILD_STREAMS = {"population", "network", "connectors", "initial_loneliness", "mesa"}
+RESIDENT_TRAITS = ("age_band", "household", "neighbourhood", "deprivation", "practice", "ltc", "gp_base",
+                   "ae_base", "queue_key", "needs", "lonely", "in_episode", "lives_alone")
 # A small town with enough referrals that link work is queued at 0.2 FTE, so each lever bites
 # within a few weeks (at the default referral rates 1,500 residents make ~5 referrals in 40 weeks).
 BUSY = ["population.size=1500", "simulation.seed=4242", "practices.referral=0.15",
         "referral.self_referral_per_year=0.3", "link_workers.fte=0.2"]
+CARE_TEAM = {"name": "care", "fte": 1.0, "caseload_per_fte": 10, "contacts_per_client": 12,
+             "age_bands": [2], "min_needs": 1}
 
 
-@pytest.mark.parametrize("key, a, b", LEVERS, ids=[k for k, *_ in LEVERS])
-def test_lever_scenarios_share_residents_network_and_luck(key, a, b):
-    sets = BUSY
-    ma = SocialPrescribingModel(load_config(None, [*sets, f"{key}={a}"]), agents=False)
-    mb = SocialPrescribingModel(load_config(None, [*sets, f"{key}={b}"]), agents=False)
+def _lever_model(key: str, value: str, extra) -> SocialPrescribingModel:
+    if key == "teams":
+        cfg = load_config(None, [*BUSY, *extra])
+        data = cfg.model_dump()
+        data["teams"] = [CARE_TEAM] if value != "[]" else []
+        from spsim.model.params import Config
 
-    # the same place is built
-    assert _tables_equal(ma.residents, mb.residents) == []
-    assert _tables_equal(ma.groups, mb.groups) == []
-    assert _tables_equal(ma.practices, mb.practices) == []
+        cfg = Config.model_validate(data)
+    else:
+        cfg = load_config(None, [*BUSY, *extra, f"{key}={value}"])
+    return SocialPrescribingModel(cfg, agents=False)
+
+
+@pytest.mark.parametrize("key, a, b, extra", LEVERS, ids=[k for k, *_ in LEVERS])
+def test_lever_scenarios_share_residents_network_and_luck(key, a, b, extra):
+    ma, mb = _lever_model(key, a, extra), _lever_model(key, b, extra)
+
+    # the same place is built (for build levers: the same residents, network and weekly luck)
     for arr in ("indptr", "indices", "base_u", "base_v", "base_degree"):
         assert np.array_equal(getattr(ma.network, arr), getattr(mb.network, arr)), arr
     assert np.array_equal(ma.sociability, mb.sociability)
-    assert ma.streams.states() == mb.streams.states()
+    for col in RESIDENT_TRAITS:
+        assert np.array_equal(getattr(ma.residents, col), getattr(mb.residents, col)), col
+    sa, sb = ma.streams.states(), mb.streams.states()
+    if key in BUILD_LEVERS:
+        assert {k for k in sa if sa[k] != sb[k]} <= BUILD_STREAMS
+    else:
+        assert _tables_equal(ma.residents, mb.residents) == []
+        assert _tables_equal(ma.groups, mb.groups) == []
+        assert _tables_equal(ma.practices, mb.practices) == []
+        assert sa == sb
+    built = {k: sa[k] for k in BUILD_STREAMS if k in sa}, {k: sb[k] for k in BUILD_STREAMS if k in sb}
 
-    # ... and every stream stays in step week after week
+    # ... and every weekly stream stays in step week after week
     weeks = 30
     diverged_at = None
     for w in range(weeks):
@@ -156,18 +197,30 @@ def test_lever_scenarios_share_residents_network_and_luck(key, a, b):
         mb.step()
         sa, sb = ma.streams.states(), mb.streams.states()
         assert sa.keys() == sb.keys()
-        assert sa == sb, f"random streams out of step after week {w + 1}: " + ", ".join(
-            k for k in sa if sa[k] != sb[k])
-        if diverged_at is None and _tables_equal(ma.residents, mb.residents):
+        weekly = [k for k in sa if k not in BUILD_STREAMS]
+        assert all(sa[k] == sb[k] for k in weekly), f"random streams out of step after week {w + 1}: " + ", ".join(
+            k for k in weekly if sa[k] != sb[k])
+        # streams used to build the place are not drawn again
+        assert {k: sa[k] for k in built[0]} == built[0] and {k: sb[k] for k in built[1]} == built[1]
+        if diverged_at is None and (_tables_equal(ma.residents, mb.residents) or ma.groups.n != mb.groups.n
+                                    or _tables_equal(ma.groups, mb.groups)):
             diverged_at = w + 1
     used = set(ma.streams.states())
     assert {m.stream for m in WEEKLY_ORDER if m.rows} <= used
-    assert {"population", "network"} <= used
+    assert {"population", "network", "community", "development"} <= used
 
     # the lever did change something, so the in-step check was not vacuous
     assert diverged_at is not None, f"{key} {a} vs {b} made no difference in {weeks} weeks"
     # illness episodes depend only on each resident's own luck, so they are identical
     assert np.array_equal(ma.residents.in_episode, mb.residents.in_episode)
+
+
+def test_every_scenario_lever_of_the_local_models_is_checked():
+    """The levers the local-model configs set (beyond the place and its rates) all have a CRN check."""
+    checked = {k.split(".")[0] for k, *_ in LEVERS} | {k for k, *_ in LEVERS}
+    for section in ("connectors", "community_development", "outreach", "app", "programmes", "grants",
+                    "teams", "shock", "link_workers", "volunteering", "groups", "referral"):
+        assert section in checked, section
 
 
 def test_stream_states_do_differ_between_seeds():

@@ -5,14 +5,8 @@ runs many models (replicates, sweeps, calibration, evaluation, comparisons), :mo
 is how people reach them (command line, HTML report, browser app).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("spsim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
-
-from .errors import ConfigError  # noqa: E402
-from .model import WEEKLY_ORDER, Config, SocialPrescribingModel, load_config  # noqa: E402
+from .errors import ConfigError
+from .model import WEEKLY_ORDER, Config, SocialPrescribingModel, load_config
+from .version import __version__
 
 __all__ = ["Config", "ConfigError", "SocialPrescribingModel", "WEEKLY_ORDER", "load_config", "__version__"]

@@ -17,10 +17,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "gp_social_consultations": ("consultations", "Of which mainly for a social problem"),
     "gp_unmet": ("requests", "GP requests turned away for lack of appointments"),
     "ae_attendances": ("attendances", "A&E attendances this week"),
-    "referrals": ("referrals", "Referrals to link work this week (GP, self, connectors, outreach), before refusal"),
+    "referrals": ("referrals", "Referrals to link work this week (all routes below), before refusal"),
     "referrals_refused": ("referrals", "Referrals refused by the resident"),
+    "referrals_gp": ("referrals", "Of the referrals, those made by GPs at a consultation"),
+    "referrals_self": ("referrals", "Of the referrals, self-referrals"),
     "referrals_connector": ("referrals", "Of the referrals, those made by community connectors"),
-    "referrals_outreach": ("referrals", "Of the referrals, those made by proactive outreach"),
+    "referrals_outreach": ("referrals", "Of the referrals, by proactive outreach (Flow) and shielding calls"),
+    "referrals_inreach": ("referrals", "Of the referrals, found by in-reach to practice lists (spare capacity)"),
+    "referrals_groups": ("referrals", "Of the referrals, found by talks to community groups (spare capacity)"),
+    "referrals_vcs": ("referrals", "Of the referrals, those made by voluntary-sector advice services"),
+    "referrals_social_care": ("referrals", "Of the referrals, those made by adult social care"),
+    "gp_referral_willingness": ("probability", "Practices' mean willingness to refer a recognised need"),
     "signposted_to_groups": ("residents", "Signposted by a connector straight into a group place"),
     "lw_waiting": ("residents", "On the link-worker waiting list at the end of the week"),
     "lw_active_clients": ("residents", "On a link-worker caseload at the end of the week"),
@@ -29,6 +36,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "lw_wait_weeks_mean": ("weeks", "Mean wait of those taken off the waiting list this week (empty if none)"),
     "clients_supported": ("residents", "Discharged after completing their contacts this week"),
     "lw_dropouts": ("residents", "Clients who dropped out, plus those who never engaged"),
+    "lw_goals_met": ("residents", "Of those discharged, clients whose goals were met before their planned contacts"),
+    "lw_reached_dose": ("residents", "Clients reaching link_workers.effective_dose contacts this week"),
+    "lw_quoted_wait_weeks": ("weeks", "Wait quoted to referrers (waiting list / weekly take-on, smoothed)"),
+    "lw_fte_in_post": ("FTE", "Link-worker FTE in post (funded posts minus vacancies)"),
+    "lw_on_leave": ("residents", "Link workers away (leave, sickness) this week"),
+    "lw_leavers": ("residents", "Link workers who left their post this week"),
+    "lw_handed_over": ("residents", "Clients of leavers handed over to a colleague this week"),
+    "lw_returned_to_list": ("residents", "Clients of leavers put back on the waiting list this week"),
     "lw_reneged": ("residents", "Left the waiting list without being seen"),
     "group_attendance": ("attendances", "Group sessions attended this week"),
     "group_members": ("residents", "Residents holding a place in a group"),
@@ -42,7 +57,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "new_volunteers_spillover": ("residents", "Discharged clients who became group volunteers this week"),
     "mean_wellbeing": ("score 0-10", "Mean wellbeing"),
     "lockdown": ("flag", "1 in lockdown weeks (shock overlay), else 0"),
-    "cost_link_workers_gbp": ("GBP", "Link-worker pay with on-costs this week (all teams)"),
+    "cost_link_workers_gbp": ("GBP", "Link-worker pay with on-costs this week (all teams, posts filled)"),
     "cost_development_gbp": ("GBP", "Community-developer pay with on-costs this week"),
     "cost_programmes_gbp": ("GBP", "Running cost of fixed-length programmes this week"),
     "cost_grants_gbp": ("GBP", "Small grants paid to groups this week"),
@@ -72,12 +87,20 @@ class Recorder:
         i = self.i
         n = r.n
         for k in ("gp_consultations", "gp_social_consultations", "gp_unmet", "ae_attendances",
-                  "referrals", "referrals_refused", "referrals_connector", "referrals_outreach", "signposted_to_groups",
+                  "referrals", "referrals_refused", "referrals_gp", "referrals_self", "referrals_connector",
+                  "referrals_outreach", "referrals_inreach", "referrals_groups", "referrals_vcs",
+                  "referrals_social_care", "signposted_to_groups", "lw_goals_met", "lw_reached_dose",
+                  "lw_leavers", "lw_handed_over", "lw_returned_to_list",
                   "programme_completions", "lw_taken_on", "lw_intake", "clients_supported", "lw_reneged",
                   "group_attendance", "groups_closed", "groups_started", "new_volunteers_spillover"):
             row[k][i] = tally[k]
         row["lw_dropouts"][i] = tally["lw_dropouts"] + tally["lw_not_engaged"]
         row["lonely_share"][i] = r.lonely.sum() / n
+        w = model.link_workers
+        row["gp_referral_willingness"][i] = float(model.practices.referral.mean())
+        row["lw_quoted_wait_weeks"][i] = model.recent_wait_weeks
+        row["lw_fte_in_post"][i] = float(w.fte[w.in_post].sum()) if w.n else 0.0
+        row["lw_on_leave"][i] = int(np.count_nonzero(w.on_leave)) if w.n else 0
         row["lw_waiting"][i] = np.count_nonzero(r.lw_status == 1)
         row["lw_active_clients"][i] = np.count_nonzero(r.lw_status == 2)
         taken = tally["lw_taken_on"]
@@ -91,7 +114,7 @@ class Recorder:
         lw = c.link_workers
         on_cost = 1 + lw.on_cost_rate
         row["lockdown"][i] = tally["lockdown"]
-        row["cost_link_workers_gbp"][i] = model.link_worker_pay_per_year * on_cost / WEEKS_PER_YEAR
+        row["cost_link_workers_gbp"][i] = model.lw_pay_in_post * on_cost / WEEKS_PER_YEAR
         cd = c.community_development
         row["cost_development_gbp"][i] = cd.fte * cd.salary_gbp * on_cost / WEEKS_PER_YEAR
         row["cost_programmes_gbp"][i] = c.programmes.count * c.programmes.weekly_cost_gbp

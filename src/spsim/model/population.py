@@ -18,6 +18,58 @@ from .tables import (
 
 WEEKS_PER_YEAR = 52.0
 
+# Finer age groups inside the three age bands the mechanisms use (``age_band``: 0 under 25,
+# 1 25-64, 2 65+). Shares within each band: ONS Census 2021, England and Wales, usual residents
+# by five-year age band (TS007A), rounded: under 15 is 17.4% of residents and under 25 about 29%;
+# 65-74 about 10.2%, 75-84 about 6.2%, 85+ about 2.4% (90+ 527,900 of 59.6 M) of 18.6% aged 65+.
+AGE_GROUPS = ("0-14", "15-24", "25-34", "35-49", "50-64", "65-74", "75-84", "85+")
+AGE_GROUP_BAND = np.array([0, 0, 1, 1, 1, 2, 2, 2], dtype=np.int8)
+AGE_GROUP_WITHIN_BAND = np.array([0.60, 0.40, 0.255, 0.37, 0.375, 0.545, 0.33, 0.125])
+# Female share by age group: ONS Census 2021 England and Wales (51.0% female overall; women are
+# the majority from middle age and about 63% of those aged 85+), rounded; scaled so the mean is
+# population.female_share.
+FEMALE_BY_AGE_GROUP = np.array([0.488, 0.490, 0.505, 0.508, 0.508, 0.520, 0.550, 0.630])
+# Disability (Equality Act definition): Census 2021 England 17.7% (age-standardised; females
+# 18.7%, males 16.5%), rising steeply with age and higher in deprived areas (aged 40-44: 21.6% in
+# the most deprived decile vs 8.1% in the least, ONS "Disability by age, sex and deprivation",
+# 2023). Relative risks below are an assumption shaped to those patterns; the mean is set to
+# population.disability_share.
+DISABILITY_RR_AGE = np.array([0.35, 0.7, 0.7, 0.8, 1.2, 1.5, 2.2, 3.3])
+DISABILITY_RR_FEMALE = 18.7 / 17.6
+DISABILITY_RR_MALE = 16.5 / 17.6
+DISABILITY_RR_DEPRIVATION = np.array([0.0, 0.65, 0.8, 1.0, 1.2, 1.5])  # by quintile 1..5 (index 0 unused)
+DISABILITY_RR_LTC = (2.5, 0.5)  # with, without a long-term condition (assumption: disability is a limiting condition)
+
+
+def practice_quintile(decile: int) -> int:
+    """IMD decile (1 most deprived) -> the model's deprivation quintile (1 least .. 5 most deprived)."""
+    return 5 - (int(decile) - 1) // 2
+
+
+def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+    """Whole numbers summing to ``total`` in proportion to ``weights`` (largest remainders; ties by order)."""
+    w = np.asarray(weights, dtype=np.float64)
+    exact = total * w / w.sum()
+    base = np.floor(exact).astype(np.int64)
+    short = total - int(base.sum())
+    order = np.argsort(-(exact - base), kind="stable")
+    base[order[:short]] += 1
+    return base
+
+
+def assign_practices(cfg: Config, neighbourhood: np.ndarray) -> np.ndarray:
+    """Each resident's practice. Without a practice list: the neighbourhoods are shared out among
+    ``practices.count`` practices in turn (contiguous runs). With ``[[practice_list]]``: residents are
+    shared in proportion to list size, as contiguous runs (neighbouring residents share a practice)."""
+    n = neighbourhood.shape[0]
+    if cfg.practice_list:
+        counts = apportion(n, np.array([p.list_size for p in cfg.practice_list]))
+        return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    n_hoods = int(neighbourhood.max()) + 1
+    k = min(cfg.practices.count, n_hoods)
+    hood_to_practice = (np.arange(n_hoods) * k) // n_hoods
+    return hood_to_practice[neighbourhood]
+
 
 def weekly_prob(rate_per_year: float | np.ndarray) -> float | np.ndarray:
     """Chance of at least one event in a week for a yearly rate (constant hazard)."""
@@ -33,12 +85,21 @@ def build_residents(
     r.household = household
     r.lives_alone = hh_size == 1
     r.neighbourhood = np.arange(n) // pop.neighbourhood_size
+    r.practice = assign_practices(cfg, r.neighbourhood)
     n_hoods = int(r.neighbourhood.max()) + 1
-    # deprivation quintile per neighbourhood, balanced
+    # deprivation quintile per neighbourhood, balanced (drawn whatever the place, so a practice
+    # list leaves everyone else's draws as they were); a practice list gives each practice's
+    # residents the quintile of its deprivation decile
     quint = (np.arange(n_hoods) * 5 // max(n_hoods, 1)) + 1
     r.deprivation = rng.permutation(quint).astype(np.int8)[r.neighbourhood]
+    under, over = pop.age_under_25_share, pop.age_65_plus_share
+    if cfg.practice_list:
+        rows = cfg.practice_list
+        r.deprivation = np.array([practice_quintile(p.deprivation_decile) for p in rows], np.int8)[r.practice]
+        under = np.array([p.under_25_share for p in rows])[r.practice]
+        over = np.array([p.over_65_share for p in rows])[r.practice]
     u = rng.random(n)
-    r.age_band = np.where(u < pop.age_under_25_share, 0, np.where(u > 1 - pop.age_65_plus_share, 2, 1))
+    r.age_band = np.where(u < under, 0, np.where(u > 1 - over, 2, 1))
     r.ltc = rng.random(n) < pop.long_term_condition_share * np.where(r.age_band == 2, 1.8, 0.8)
     # persistent consultation propensity: lognormal with mean 1, times the LTC multiplier
     s = health.propensity_sigma
@@ -70,22 +131,52 @@ def build_residents(
     return r
 
 
-#: share of residents who are male (ONS mid-year population estimates, England 2022: about 49%)
-MALE_SHARE = 0.49
+def add_attributes(cfg: Config, r: ResidentTable, rng: np.random.Generator) -> None:
+    """Who lives there, beyond what the mechanisms have always used: finer age group (inside the
+    resident's age band), sex, disability and urban/rural setting. Drawn from their own stream
+    ("attributes", three uniforms per resident, whatever the place) so the residents' other
+    characteristics and luck are those they had before these were added."""
+    pop = cfg.population
+    n = r.n
+    u = rng.random((3, n))
+    # age group inside the band: cumulative shares within each band
+    cum = np.zeros((3, 3))
+    for band in range(3):
+        w = AGE_GROUP_WITHIN_BAND[AGE_GROUP_BAND == band]
+        cum[band, : w.size] = np.cumsum(w / w.sum())
+        cum[band, w.size:] = 1.0
+    first = np.array([0, 2, 5])  # first age group of each band
+    band = r.age_band.astype(np.int64)
+    offset = (u[0][:, None] >= cum[band]).sum(axis=1)
+    offset = np.minimum(offset, np.array([1, 2, 2])[band])
+    r.age_group = (first[band] + offset).astype(np.int8)
+    # sex: female share by age group, scaled to the place's overall share
+    f_age = FEMALE_BY_AGE_GROUP[r.age_group]
+    p_f = np.clip(f_age * pop.female_share / max(float(f_age.mean()), 1e-12), 0, 1) if n else f_age
+    r.sex = np.where(u[1] < p_f, 0, 1).astype(np.int8)  # 0 female, 1 male
+    # disability: relative risks by age, sex, deprivation and long-term condition, mean set to the share
+    rr = (DISABILITY_RR_AGE[r.age_group]
+          * np.where(r.sex == 0, DISABILITY_RR_FEMALE, DISABILITY_RR_MALE)
+          * DISABILITY_RR_DEPRIVATION[r.deprivation]
+          * np.where(r.ltc, *DISABILITY_RR_LTC))
+    p_d = np.clip(rr * pop.disability_share / max(float(rr.mean()), 1e-12), 0, 1) if n else rr
+    r.disability = u[2] < p_d
+    if cfg.practice_list:
+        r.rural = np.array([p.setting == "rural" for p in cfg.practice_list])[r.practice]
 
 
-def assign_sex(residents: ResidentTable, rng: np.random.Generator) -> None:
-    """A minimal sex attribute (0 female, 1 male), drawn from its own stream ("sex") so that adding
-    it left every other draw, and so the existing luck, unchanged."""
-    residents.sex = rng.random(residents.n) < MALE_SHARE
+def practice_names(cfg: Config, k: int) -> list[str]:
+    if cfg.practice_list:
+        return [p.name for p in cfg.practice_list]
+    return [f"practice {i + 1}" for i in range(k)]
 
 
 def build_practices(cfg: Config, residents: ResidentTable) -> PracticeTable:
-    k = min(cfg.practices.count, int(residents.neighbourhood.max()) + 1)
+    """Practices of the residents' :func:`assign_practices`; capacity follows list size."""
+    k = int(residents.practice.max()) + 1 if residents.n else 1
+    if cfg.practice_list:
+        k = len(cfg.practice_list)
     p = PracticeTable(k)
-    n_hoods = int(residents.neighbourhood.max()) + 1
-    hood_to_practice = (np.arange(n_hoods) * k) // n_hoods
-    residents.practice = hood_to_practice[residents.neighbourhood]
     p.list_size = np.bincount(residents.practice, minlength=k)
     p.capacity = np.round(p.list_size * cfg.practices.appointments_per_1000_per_week / 1000.0)
     p.recognition = cfg.practices.recognition

@@ -33,10 +33,13 @@ STREAM_IDS: dict[str, int] = {
     "initial_loneliness": 12,
     "connectors": 13,
     "development": 14,
-    "sex": 15,
+    "referral_routes": 15,  # (15 was "sex" before it joined "attributes")
     "people_init": 16,
     "instruments": 17,
-    "history_instruments": 18,
+    "attributes": 18,
+    "history_instruments": 19,
+    "workforce": 20,
+    "community_flex": 21,
 }
 
 

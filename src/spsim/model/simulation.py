@@ -6,12 +6,14 @@ The weekly order (the brief's, written once, here):
 2. ties: group co-attendance forms ties, unused ones fade                   (Ties)
 3. loneliness and wellbeing update                                          (Loneliness)
 4. help-seeking: GP consultations within capacity, A&E attendances          (HelpSeeking)
-5. referral routes: GP recognition and referral, self-referral, community
-   connectors, proactive outreach and shielding calls; refusal              (Referral)
-6. link work: waiting list, contacts, matching, discharge, drop-out         (LinkWork)
-7. groups: leaving, volunteers, places, money, closures, new groups, attendance (Groups)
-8. volunteering and spillover                                               (Volunteering)
-9. record outcomes and costs                                                (Recorder)
+5. referral routes: GP willingness and referral, self-referral, community
+   connectors, proactive outreach and shielding calls, in-reach and talks to
+   groups, voluntary sector, social care; refusal                           (Referral)
+6. workforce: turnover, vacancies, recruitment, leave, caseload handover    (Workforce)
+7. link work: waiting list, contacts, matching, discharge, drop-out         (LinkWork)
+8. groups: leaving, volunteers, places, money, closures, new groups, attendance (Groups)
+9. volunteering and spillover                                               (Volunteering)
+10. record outcomes and costs                                               (Recorder)
 
 Each step is a :class:`~spsim.mechanisms.base.Mechanism`: a small module with whole-array
 rules and its own random stream. ``WEEKLY_ORDER`` below is the single place the order is set.
@@ -25,6 +27,7 @@ import mesa
 import numpy as np
 
 from .agents import CommunityGroup, GPPractice, LinkWorker, Resident
+from .breakdown import GroupOutcomes
 from .mechanisms.base import Mechanism
 from .mechanisms.groups import Groups
 from .mechanisms.help_seeking import HelpSeeking
@@ -34,12 +37,13 @@ from .mechanisms.loneliness import Loneliness
 from .mechanisms.referral import Referral
 from .mechanisms.ties import Ties
 from .mechanisms.volunteering import Volunteering
+from .mechanisms.workforce import Workforce
 from .network import build_network
 from .outcomes import Recorder
 from .params import Config
 from .population import (
+    add_attributes,
     add_programmes,
-    assign_sex,
     build_link_workers,
     build_practices,
     build_residents,
@@ -47,6 +51,7 @@ from .population import (
     seed_group_memberships,
 )
 from .rng import Streams, replicate_seeds
+from .scaling import scale_place
 from .tables import GroupTable
 
 WEEKLY_ORDER: tuple[type[Mechanism], ...] = (
@@ -55,6 +60,7 @@ WEEKLY_ORDER: tuple[type[Mechanism], ...] = (
     Loneliness,
     HelpSeeking,
     Referral,
+    Workforce,
     LinkWork,
     Groups,
     Volunteering,
@@ -89,6 +95,9 @@ class SocialPrescribingModel(mesa.Model):
         analyzers: list | tuple = (),
     ):
         cfg = cfg or Config()
+        # a smaller or larger copy of the place keeps its per-capita provision (model/scaling.py)
+        self.cfg_given = cfg
+        cfg, self.scaled = scale_place(cfg)
         if seed_seq is None:
             seed_seq = replicate_seeds(cfg.simulation.seed, replicate + 1)[replicate]
         self.streams = Streams(seed_seq)
@@ -97,14 +106,13 @@ class SocialPrescribingModel(mesa.Model):
         self.replicate = replicate
         self.week = 0  # weeks since the start of burn-in
         self.tally: Counter = Counter()
-        self.recent_wait_weeks = 0.0  # moving average of waits (weeks), seen by referrers
+        self.recent_wait_weeks = 0.0  # the wait the service quotes (weeks, smoothed), seen by referrers
 
         pop_rng = self.streams["population"]
         self.network, household, hh_size, self.sociability = build_network(
             cfg.population, cfg.network, self.streams["network"]
         )
         self.residents = build_residents(cfg, pop_rng, household, hh_size)
-        assign_sex(self.residents, self.streams["sex"])
         self.n_neighbourhoods = int(self.residents.neighbourhood.max()) + 1
         self.practices = build_practices(cfg, self.residents)
         self.link_workers = build_link_workers(cfg)
@@ -113,6 +121,7 @@ class SocialPrescribingModel(mesa.Model):
         seed_group_memberships(cfg, self.residents, self.groups, pop_rng)
         add_programmes(cfg, self.groups, self.n_neighbourhoods)
         self._train_connectors()
+        add_attributes(cfg, self.residents, self.streams["attributes"])
         self.unmet_by_kind = np.zeros(6)  # recent unmet demand for group places, by kind
 
         n = self.residents.n
@@ -122,6 +131,10 @@ class SocialPrescribingModel(mesa.Model):
         self.discharged = np.zeros(n, bool)
         self.ae_this_week = np.zeros(n, bool)
         self.intake_this_week = np.zeros(n, bool)
+        self.refused_this_week = np.zeros(n, bool)
+        self.taken_on = np.zeros(0, np.int64)
+        self.taken_on_waits = np.zeros(0, np.int64)
+        self.group_outcomes = GroupOutcomes(n)
 
         for i in range(self.practices.n):
             GPPractice(self, i)
@@ -192,7 +205,10 @@ class SocialPrescribingModel(mesa.Model):
             mech.step(self, u)
         self.week += 1
         if self.week > self.cfg.simulation.burn_in_weeks:
+            before = self.recorder.i
             self.recorder.record(self, self.tally)
+            if self.recorder.i > before:
+                self.group_outcomes.record(self)
         for a in self.analyzers:
             a.apply(self)
         self.running = self.recorder.i < self.recorder.weeks
@@ -207,6 +223,10 @@ class SocialPrescribingModel(mesa.Model):
 
     def timeseries(self):
         return self.recorder.frame()
+
+    def summary_by_group(self):
+        """Outcomes over the recorded weeks by deprivation, age, sex, condition and practice."""
+        return self.group_outcomes.frame(self)
 
     # ------------------------------------------------------------------ views
     @property

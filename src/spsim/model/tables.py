@@ -71,6 +71,11 @@ class ResidentTable(Table):
         "deprivation": (np.int8, 3),  # quintile 1 (least) .. 5 (most deprived)
         "practice": (I32, -1),
         "ltc": (np.bool_, False),
+        # who lives there (population.add_attributes; the "attributes" stream)
+        "age_group": (np.int8, 3),  # index into population.AGE_GROUPS, inside age_band
+        "sex": (np.int8, 0),  # 0 female, 1 male
+        "disability": (np.bool_, False),  # disabled under the Equality Act (Census 2021 definition)
+        "rural": (np.bool_, False),  # lives in a rural practice's area ([[practice_list]] setting)
         "gp_base": (np.float32, 0.0),  # medical consultations per week outside episodes
         "ae_base": (np.float32, 0.0),  # A&E attendances per week outside episodes
         "need_onset_mult": (np.float32, 1.0),
@@ -86,6 +91,7 @@ class ResidentTable(Table):
         "lw_worker": (I32, -1),
         "lw_team": (np.int8, -1),  # team of the current referral: 0 main, 1.. extra teams
         "lw_contacts": (np.int16, 0),
+        "lw_planned": (np.int16, 0),  # contacts planned for the current spell (needs, caseload pressure)
         "lw_accompanied": (np.bool_, False),
         "lw_eligible_from": (I32, -(2**30)),  # cooldown after leaving link work
         "group": (I32, -1),  # community group attended (a place), -1 none
@@ -98,7 +104,6 @@ class ResidentTable(Table):
         "times_referred": (np.int16, 0),
         "times_supported": (np.int16, 0),
         # people: health, loneliness and the instruments (docs/ODD.md, "People")
-        "sex": (np.int8, 0),  # 0 female, 1 male (own stream "sex")
         "episode_gp": (np.float32, 0.0),  # extra GP demand per week of the current illness episode
         "bereaved": (np.bool_, False),  # recently bereaved of someone close
         "lonely_trait": (np.float32, 0.0),  # lasting disposition to loneliness (standard normal)
@@ -122,9 +127,13 @@ class LinkWorkerTable(Table):
     schema = {
         "team": (np.int8, 0),  # 0 main team, 1.. extra teams (Config.teams)
         "fte": (np.float64, 0.0),
-        "caseload_cap": (I32, 0),
+        "caseload_cap": (I32, 0),  # of the funded post
         "clients": (I32, 0),
         "supported": (I32, 0),
+        "in_post": (np.bool_, True),  # False while the post is vacant
+        "on_leave": (np.bool_, False),  # away this week: no contacts, no intake
+        "supervised": (np.bool_, False),  # regular supervision (lower turnover)
+        "vacant_since": (I32, -1),
     }
 
 

@@ -1,7 +1,10 @@
 """Calibration targets from the brief's evidence table, and ABC-rejection calibration.
 
 ``TARGETS`` lists each quantity, its band (the acceptance tolerance), the evidence it comes from
-and how it is read off a replicate's summary. ``check_targets`` runs replicates of a config and
+and how it is read off a replicate's summary. A target is *evidence* only when the model produces
+it (``evidence=True``); three targets read back a parameter set from the same figure (refusal,
+engagement, monthly volunteering) and are kept as consistency checks of those inputs, not as
+evidence that the model reproduces anything. ``check_targets`` runs replicates of a config and
 reports mean and 95% interval against each band (``spsim targets``).
 
 ``calibrate`` is approximate Bayesian computation by rejection: draw parameter sets from
@@ -32,6 +35,10 @@ class Target:
     high: float
     source: str
     measure: Callable[[dict], float]
+    #: False when the measure reads back an input (a parameter set from the same figure): then
+    #: landing in the band checks the input's consistency, it is not evidence about the model
+    evidence: bool = True
+    reads_back: str = ""
 
     @property
     def centre(self) -> float:
@@ -52,13 +59,21 @@ TARGETS: tuple[Target, ...] = (
            "Citizens Advice 2015; Polley et al. 2017 (~20%)", lambda s: s["gp_social_share"]),
     Target("lw_throughput", "link-worker clients per FTE-year (demand exceeds capacity)", 150, 250,
            "NHS England 200-250; observed 160-165 (Rotherham, City & Hackney)", lambda s: s["clients_per_fte_year"]),
+    # input checks: each reads back a parameter set from the same figure
     Target("refusal", "referrals refused or not taken up (share)", 0.10, 0.22,
-           "CPRD study 2025 (10-22%)", lambda s: s["referral_refusal_share"]),
+           "CPRD study 2025 (10-22%)", lambda s: s["referral_refusal_share"],
+           evidence=False, reads_back="referral.refusal (the refused share is a Bernoulli draw at this probability)"),
     Target("engagement", "engagement after referral (share)", 0.70, 0.82,
-           "Ways to Wellness 2020 (~76%)", lambda s: s["engagement_share"]),
+           "Ways to Wellness 2020 (~76%)", lambda s: s["engagement_share"],
+           evidence=False, reads_back="link_workers.engagement (calibrated to this band, net of reneging)"),
     Target("volunteering", "formal volunteering at least monthly (share)", 0.14, 0.18,
-           "DCMS Community Life Survey 2021/22 (16%)", lambda s: s["formal_volunteering_share_mean"]),
+           "DCMS Community Life Survey 2021/22 (16%)", lambda s: s["formal_volunteering_share_mean"],
+           evidence=False,
+           reads_back="volunteering.monthly_share (sets the start rate; group volunteers add a little)"),
 )
+
+#: the targets that are evidence about the model (its outputs, not its inputs read back)
+EVIDENCE: tuple[Target, ...] = tuple(t for t in TARGETS if t.evidence)
 
 
 #: Patterns of people, measured on per-resident histories (spsim.studies.patterns). The bands are
@@ -108,22 +123,20 @@ def _replicate_measures(cfg: Config, replicate: int) -> dict[str, float]:
 
 def check_targets(cfg: Config, workers: int = 1) -> pd.DataFrame:
     """Run ``cfg.simulation.replicates`` replicates; one row per target with mean, 95% interval
-    over replicates (t-based), the band and whether the mean lies inside it."""
-    from scipy import stats
-
+    over replicates (Student-t, :func:`spsim.studies.stats.t_interval`), the band and whether the
+    mean lies inside it."""
     from .runner import map_ordered
+    from .stats import t_interval
 
     reps = cfg.simulation.replicates
     rows = map_ordered(_replicate_measures, [(cfg, r) for r in range(reps)], workers)
     values = pd.DataFrame(rows)
     out = []
     for t in TARGETS:
-        x = values[t.key].to_numpy(float)
-        m = float(np.mean(x))
-        half = float(stats.t.ppf(0.975, reps - 1) * np.std(x, ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan")
+        m, lo, hi, _, _ = t_interval(values[t.key].to_numpy(float), nonnegative=True)  # shares, rates
         out.append({"target": t.key, "label": t.label, "low": t.low, "high": t.high, "mean": m,
-                    "ci_low": m - half, "ci_high": m + half, "inside": bool(t.low <= m <= t.high),
-                    "replicates": reps, "source": t.source})
+                    "ci_low": lo, "ci_high": hi, "inside": bool(t.low <= m <= t.high),
+                    "replicates": reps, "source": t.source, "evidence": t.evidence, "reads_back": t.reads_back})
     return pd.DataFrame(out)
 
 
@@ -212,3 +225,41 @@ def posterior_summary(samples: pd.DataFrame, priors=PRIORS) -> pd.DataFrame:
                      "q05": float(np.quantile(x, 0.05)) if len(x) else float("nan"),
                      "q95": float(np.quantile(x, 0.95)) if len(x) else float("nan")})
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- history matching
+def _hm_simulate(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], values, run_seed: int) -> dict:
+    """One replicate of ``base`` at parameter ``values``: the target measures (top level: picklable)."""
+    from .runner import run_replicate
+
+    d = base
+    for k, v, is_int in zip(keys, values, integer, strict=True):
+        d = apply_override(d, f"{k}={int(round(float(v))) if is_int else round(float(v), 6)}")
+    d = apply_override(d, f"simulation.seed={run_seed}")
+    d = apply_override(d, "simulation.replicates=1")
+    return measure(run_replicate(validate(d, "history matching"), 0).summary)
+
+
+def history_match_targets(base: Config, waves: int = 3, points: int = 40, replicates: int = 2, seed: int = 1,
+                          workers: int = 1, priors=PRIORS):
+    """History matching (``studies/history_matching.py``) of ``priors`` against ``TARGETS``."""
+    from functools import partial
+
+    from .history_matching import Observation, Parameter, _call, history_match
+
+    simulate = partial(_hm_simulate, base.model_dump(), tuple(p.key for p in priors), tuple(p.integer for p in priors))
+    obs = [Observation.from_band(t.key, t.low, t.high) for t in TARGETS]
+    params = [Parameter(p.key, p.low, p.high) for p in priors]
+
+    def ordered_map(f, fs, tasks):
+        """Results in task order, in worker processes when ``workers > 1`` (same results either way)."""
+        if workers <= 1:
+            return [_call(g, task) for g, task in zip(fs, tasks, strict=True)]
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as pool:
+            return list(pool.map(_call, fs, tasks))
+
+    return history_match(simulate, params, obs, waves=waves, points=points, replicates=replicates, seed=seed,
+                         map_=ordered_map)

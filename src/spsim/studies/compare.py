@@ -39,6 +39,10 @@ import pandas as pd
 from ..errors import ConfigError, UsageError
 from ..model.config import load_config, to_dict
 from ..model.params import Config
+from .intervals import probability_of_benefit  # noqa: F401  (re-exported)
+from .planning import equity_table, horizon_table
+from .record import run_planner_replicate
+from .stats import t_interval, t_quantile  # noqa: F401  (t_quantile: re-exported for report.py)
 
 WEEKS_PER_YEAR = 52.0
 #: keys every scenario must share for common random numbers; taken from the baseline
@@ -54,6 +58,7 @@ ACTIVITY_COSTS = ("cost_gp_gbp", "cost_ae_gbp")
 #: service cost lines always shown (0 with a note if the model does not record them)
 LINK_WORKER_COST = "cost_link_workers_gbp"
 GRANTS_COST = "cost_grants_gbp"
+DEVELOPMENT_COST = "cost_development_gbp"
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,34 @@ OUTCOMES: tuple[Outcome, ...] = (
             "outcomes", better=+1, note="completed their contacts with a link worker"),
     Outcome("volunteers_end", "Group volunteers", "residents, at the end", "number", "outcomes", better=+1),
     Outcome("groups_active_end", "Active community groups", "groups, at the end", "number", "outcomes", better=+1),
+    Outcome("mean_wellbeing", "Mean wellbeing", "life satisfaction 0-10 (ONS scale), mean over the period",
+            "number", "outcomes", better=+1),
+    # what the scenario achieves compared with the baseline, per year, paired by replicate
+    Outcome("lonely_py_avoided", "Lonely person-years avoided", "person-years per year (loneliness-free years)",
+            "number", "outcomes", vs_baseline=True, better=+1,
+            note="baseline minus scenario share lonely, times residents"),
+    Outcome("gp_avoided", "GP consultations avoided", "consultations per year in the place", "number", "outcomes",
+            vs_baseline=True, better=+1),
+    Outcome("ae_avoided", "A&E attendances avoided", "attendances per year in the place", "number", "outcomes",
+            vs_baseline=True, better=+1),
+    Outcome("wellbys", "Wellbeing gained", "WELLBYs per year (one life-satisfaction point for one person-year)",
+            "number", "outcomes", vs_baseline=True, better=+1),
+    # capacity
+    Outcome("caseload_utilisation", "Caseload places used", "% of link-worker caseload places, mean over the period",
+            "share", "capacity", note="blank without link workers"),
+    Outcome("group_place_utilisation", "Group places used", "% of places in open groups, mean over the period",
+            "share", "capacity"),
+    Outcome("gave_up_per_year", "Gave up waiting", "residents per year who left the waiting list unseen", "number",
+            "capacity", better=-1),
+    Outcome("lost_to_waits_share", "Referrals lost to waits", "% of accepted referrals that gave up waiting",
+            "share", "capacity", better=-1, note="blank without accepted referrals"),
+    Outcome("lw_waiting_end", "Waiting list at the end", "residents waiting in the last week", "number", "capacity",
+            better=-1),
     # costs, GBP per year
     Outcome("cost_link_workers", "Link-worker pay with on-costs", "£ per year", "gbp", "costs"),
+    Outcome("cost_development", "Community-developer pay with on-costs", "£ per year", "gbp", "costs"),
+    Outcome("cost_connectors", "Community connectors", "£ per year", "gbp", "costs",
+            note="active connectors times costs.connector_gbp_per_year"),
     Outcome("cost_grants", "Grants to community groups", "£ per year", "gbp", "costs"),
     Outcome("cost_other_service", "Other service costs", "£ per year", "gbp", "costs"),
     Outcome("spend", "Service spend", "£ per year", "gbp", "costs"),
@@ -102,7 +133,21 @@ OUTCOMES: tuple[Outcome, ...] = (
             note="extra spend minus GP and A&E cost avoided"),
     Outcome("return_per_pound", "Return per pound", "£ of GP and A&E cost avoided per £1 of extra spend", "ratio",
             "costs", vs_baseline=True, better=+1, note="blank where there is no extra spend"),
+    # value for money
+    Outcome("cost_per_lonely_py", "Cost per lonely person-year avoided", "£ of extra spend per person-year",
+            "gbp", "value", vs_baseline=True, better=-1,
+            note="ratio of the means; blank where none is avoided; no interval"),
+    Outcome("cost_per_gp_avoided", "Cost per GP consultation avoided", "£ of extra spend per consultation",
+            "gbp", "value", vs_baseline=True, better=-1,
+            note="ratio of the means; blank where none is avoided; no interval"),
+    Outcome("loneliness_value", "Value of loneliness avoided", "£ per year at the DCMS value of chronic loneliness",
+            "gbp", "value", vs_baseline=True, better=+1),
+    Outcome("net_social_value", "Net social value", "£ per year: loneliness value + NHS cost avoided - extra spend",
+            "gbp", "value", vs_baseline=True, better=+1),
 )
+#: outcomes computed as a ratio of the means over replicates (key -> (numerator, denominator))
+RATIO_OF_MEANS = {"cost_per_lonely_py": ("extra_spend", "lonely_py_avoided"),
+                  "cost_per_gp_avoided": ("extra_spend", "gp_avoided")}
 OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
 
 
@@ -124,6 +169,12 @@ class Comparison:
     grants_recorded: bool  # whether the model records cost_grants_gbp
     overrides: list[str] = field(default_factory=list)  # --set (and --seed/--weeks/--replicates) for every scenario
     overlays: list[str] = field(default_factory=list)
+    groups: pd.DataFrame | None = None  # per scenario, replicate, dimension and group: counter totals
+    equity: pd.DataFrame | None = None  # equity.csv
+    horizons: pd.DataFrame | None = None  # horizons.csv
+    max_wait: float = 12.0  # the planner's wait threshold (weeks)
+    max_wait_given: bool = False  # whether the planner set it (--max-wait) or it is the default
+    fte_search: list = field(default_factory=list)  # planning.FteSearch per scenario with link workers
 
     @property
     def baseline(self) -> Scenario:
@@ -135,27 +186,7 @@ class Comparison:
 
 
 # ----------------------------------------------------------------------------- statistics
-def t_quantile(df: int) -> float:
-    """t(0.975, df): the multiplier for a two-sided 95% interval."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, df))
-
-
-def t_interval(x) -> tuple[float, float, float, float, int]:
-    """(mean, low, high, sd, n) of the finite values of ``x``; the interval is
-    ``mean +/- t(0.975, n-1) * sd / sqrt(n)`` and is NaN with fewer than two values."""
-    a = np.asarray(x, dtype=float)
-    a = a[np.isfinite(a)]
-    n = int(a.size)
-    if n == 0:
-        return (math.nan, math.nan, math.nan, math.nan, 0)
-    mean = float(a.mean())
-    if n == 1:
-        return (mean, math.nan, math.nan, math.nan, 1)
-    sd = float(a.std(ddof=1))
-    half = t_quantile(n - 1) * sd / math.sqrt(n)
-    return (mean, mean - half, mean + half, sd, n)
+# t_quantile and t_interval live in spsim.studies.stats (the one interval method); imported above.
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -164,8 +195,9 @@ def service_cost_columns(ts: pd.DataFrame) -> list[str]:
     return [c for c in ts.columns if c.startswith("cost_") and c.endswith("_gbp") and c not in ACTIVITY_COSTS]
 
 
-def replicate_outcomes(ts: pd.DataFrame, population: int) -> dict[str, float]:
-    """Level outcomes of one replicate (one scenario) from its weekly rows."""
+def replicate_outcomes(ts: pd.DataFrame, population: int, cfg: Config | None = None) -> dict[str, float]:
+    """Level outcomes of one replicate (one scenario) from its weekly rows. The connector cost needs
+    the ``connectors`` column (the planner's record) and ``cfg`` (its unit cost); without them it is 0."""
     weeks = len(ts)
     years = weeks / WEEKS_PER_YEAR
     per_year = lambda col: float(ts[col].sum()) / years  # noqa: E731
@@ -174,9 +206,18 @@ def replicate_outcomes(ts: pd.DataFrame, population: int) -> dict[str, float]:
     service = service_cost_columns(ts)
     lw = per_year(LINK_WORKER_COST) if LINK_WORKER_COST in ts else 0.0
     grants = per_year(GRANTS_COST) if GRANTS_COST in ts else 0.0
-    other = sum(per_year(c) for c in service if c not in (LINK_WORKER_COST, GRANTS_COST))
-    spend = lw + grants + other
+    dev = per_year(DEVELOPMENT_COST) if DEVELOPMENT_COST in ts else 0.0
+    connectors = 0.0
+    if cfg is not None and "connectors" in ts:
+        connectors = float(ts["connectors"].mean()) * cfg.costs.connector_gbp_per_year
+    other = sum(per_year(c) for c in service if c not in (LINK_WORKER_COST, GRANTS_COST, DEVELOPMENT_COST))
+    spend = lw + dev + connectors + grants + other
     clients = per_year("clients_supported")
+    places = float(ts["caseload_places"].iloc[0]) if "caseload_places" in ts else 0.0
+    accepted = float(ts["referrals"].sum() - ts["referrals_refused"].sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        group_use = np.where(ts["group_places"] > 0, ts["group_members"] / ts["group_places"].where(
+            ts["group_places"] > 0, 1), np.nan)
     return {
         "lonely_share": float(ts["lonely_share"].mean()),
         "gp_per_1000_year": 1000 * per_year("gp_consultations") / population,
@@ -186,19 +227,31 @@ def replicate_outcomes(ts: pd.DataFrame, population: int) -> dict[str, float]:
         "clients_supported_per_year": clients,
         "volunteers_end": float(ts["volunteers"].iloc[-1]),
         "groups_active_end": float(ts["groups_active"].iloc[-1]),
+        "mean_wellbeing": float(ts["mean_wellbeing"].mean()),
+        "caseload_utilisation": float(ts["lw_active_clients"].mean()) / places if places > 0 else math.nan,
+        "group_place_utilisation": float(np.nanmean(group_use)) if np.isfinite(group_use).any() else math.nan,
+        "gave_up_per_year": per_year("lw_reneged"),
+        "lost_to_waits_share": float(ts["lw_reneged"].sum()) / accepted if accepted > 0 else math.nan,
+        "lw_waiting_end": float(ts["lw_waiting"].iloc[-1]),
         "cost_link_workers": lw,
+        "cost_development": dev,
+        "cost_connectors": connectors,
         "cost_grants": grants,
         "cost_other_service": other,
         "spend": spend,
         "cost_gp": per_year("cost_gp_gbp"),
         "cost_ae": per_year("cost_ae_gbp"),
         "cost_per_client": spend / clients if clients > 0 else math.nan,
+        "_gp_per_year": per_year("gp_consultations"),
+        "_ae_per_year": per_year("ae_attendances"),
     }
 
 
-def add_vs_baseline(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
+def add_vs_baseline(values: pd.DataFrame, baseline: str, population: int | None = None,
+                    costs=None) -> pd.DataFrame:
     """Add the paired (same replicate) comparisons with the baseline: extra spend, savings, net
-    cost and return per pound."""
+    cost, return per pound and, given the population and the unit values (``cfg.costs``), lonely
+    person-years, GP consultations and A&E attendances avoided a year, WELLBYs and their values."""
     base = values[values.scenario == baseline].set_index("replicate")
     out = values.copy()
     b = base.loc[out.replicate.to_numpy()]
@@ -209,7 +262,21 @@ def add_vs_baseline(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
     out["net_cost"] = extra - savings
     with np.errstate(divide="ignore", invalid="ignore"):
         out["return_per_pound"] = np.where(extra > 0, savings / np.where(extra > 0, extra, 1.0), np.nan)
-    return out
+    if population is not None:
+        lonely = (b.lonely_share.to_numpy() - out.lonely_share.to_numpy()) * population
+        out["lonely_py_avoided"] = lonely
+        if "_gp_per_year" in out:
+            out["gp_avoided"] = b["_gp_per_year"].to_numpy() - out["_gp_per_year"].to_numpy()
+            out["ae_avoided"] = b["_ae_per_year"].to_numpy() - out["_ae_per_year"].to_numpy()
+        else:
+            out["gp_avoided"] = (b.gp_per_1000_year.to_numpy() - out.gp_per_1000_year.to_numpy()) * population / 1000
+            out["ae_avoided"] = (b.ae_per_1000_year.to_numpy() - out.ae_per_1000_year.to_numpy()) * population / 1000
+        if "mean_wellbeing" in out:
+            out["wellbys"] = (out.mean_wellbeing.to_numpy() - b.mean_wellbeing.to_numpy()) * population
+        if costs is not None:
+            out["loneliness_value"] = lonely * costs.loneliness_value_gbp_per_person_year
+            out["net_social_value"] = out["loneliness_value"] + savings - extra
+    return out.drop(columns=[c for c in out.columns if c.startswith("_")])
 
 
 def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -221,19 +288,37 @@ def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     for name in names:
         mine = values[values.scenario == name].set_index("replicate").sort_index()
         for o in OUTCOMES:
+            if o.key not in mine and not (o.key in RATIO_OF_MEANS and set(RATIO_OF_MEANS[o.key]) <= set(mine)):
+                continue
+            if o.key in RATIO_OF_MEANS:
+                num, den = (float(mine[k].mean()) for k in RATIO_OF_MEANS[o.key])
+                value = num / den if den > 0 and name != baseline else math.nan
+                rows.append({"scenario": name, "is_baseline": name == baseline, "section": o.section,
+                             "outcome": o.key, "label": o.label, "unit": _csv_unit(o), "mean": value,
+                             "ci_low": math.nan, "ci_high": math.nan, "sd": math.nan,
+                             "replicates": int(mine[RATIO_OF_MEANS[o.key][1]].notna().sum()),
+                             "diff_mean": math.nan, "diff_ci_low": math.nan, "diff_ci_high": math.nan,
+                             "diff_replicates": 0, "p_benefit": math.nan})
+                continue
             mean, lo, hi, sd, n = t_interval(mine[o.key])
             if o.nonnegative and math.isfinite(lo):
                 lo = max(lo, 0.0)
+            if o.nonnegative and o.kind == "share" and math.isfinite(hi):
+                hi = min(hi, 1.0)  # a share of residents or places cannot exceed 100%
             row = {
                 "scenario": name, "is_baseline": name == baseline, "section": o.section, "outcome": o.key,
                 "label": o.label, "unit": _csv_unit(o), "mean": mean, "ci_low": lo, "ci_high": hi, "sd": sd,
                 "replicates": n, "diff_mean": math.nan, "diff_ci_low": math.nan, "diff_ci_high": math.nan,
-                "diff_replicates": 0,
+                "diff_replicates": 0, "p_benefit": math.nan,
             }
             if not o.vs_baseline:
                 d = mine[o.key].to_numpy() - base.loc[mine.index, o.key].to_numpy()
                 dm, dlo, dhi, _, dn = t_interval(d)
                 row.update(diff_mean=dm, diff_ci_low=dlo, diff_ci_high=dhi, diff_replicates=dn)
+                if name != baseline:
+                    row["p_benefit"] = probability_of_benefit(d, o.better)
+            elif name != baseline:
+                row["p_benefit"] = probability_of_benefit(mine[o.key], o.better)
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -262,16 +347,19 @@ def align(scenarios: list[Scenario]) -> list[Scenario]:
             if have != want:
                 data[key[0]][key[1]] = want
                 adjusted.append((".".join(key), have, want))
+                if key == ("population", "size") and data["population"]["described"] is None:
+                    data["population"]["described"] = have  # the same place at the baseline's size
         cfg = Config.model_validate(data) if adjusted else sc.cfg
         out.append(Scenario(sc.name, sc.source, cfg, adjusted))
     return out
 
 
 def load_scenarios(
-    configs: list[str], baseline: str | None, overrides: list[str], overlays: list[str]
+    configs: list[str], baseline: str | None, overrides: list[str], overlays: list[str], options: list[str] = ()
 ) -> list[Scenario]:
-    """Load every scenario (baseline first), with the shared overrides and overlays applied,
-    named by ``simulation.name`` (or the file name where names clash), then aligned."""
+    """Load every scenario (baseline first), with the shared overrides and overlays applied (and
+    ``options``: the command line's --seed/--weeks/--replicates, see load_config), named by
+    ``simulation.name`` (or the file name where names clash), then aligned."""
     paths = ([baseline] if baseline else []) + list(configs)
     seen: dict[Path, str] = {}
     unique: list[str] = []
@@ -285,7 +373,7 @@ def load_scenarios(
 
         raise UsageError("spsim compare: give at least two different scenario files (the first, or --baseline, "
                          "is the baseline), e.g. spsim compare configs/baseline.toml configs/default.toml --out DIR")
-    cfgs = [load_config(p, overrides, overlays=overlays) for p in unique]
+    cfgs = [load_config(p, overrides, overlays=overlays, options=options) for p in unique]
     given = [c.simulation.name for c in cfgs]
     names = [Path(p).stem if given.count(n) > 1 else n for n, p in zip(given, unique, strict=True)]
     for i, n in enumerate(names):
@@ -315,23 +403,28 @@ def differing_parameters(base: Config, other: Config) -> list[tuple[str, Any, An
 
 # ----------------------------------------------------------------------------- running
 def run_comparison(scenarios: list[Scenario], workers: int = 1, done=None) -> Comparison:
-    """Run every replicate of every scenario and build the comparison."""
-    from .runner import map_ordered, run_replicate
+    """Run every replicate of every scenario (with the planner's per-resident record) and build
+    the comparison, its equity breakdown and its horizons."""
+    from .runner import map_ordered
 
     reps = scenarios[0].cfg.simulation.replicates
     tasks = [(sc.cfg, r) for sc in scenarios for r in range(reps)]
-    results = map_ordered(run_replicate, tasks, workers, done)
+    results = map_ordered(run_planner_replicate, tasks, workers, done)
     owners = [sc for sc in scenarios for _ in range(reps)]
-    frames, rows = [], []
+    frames, rows, groups = [], [], []
     for sc, (sc_cfg, r), res in zip(owners, tasks, results, strict=True):
         ts = res.timeseries.copy()
         ts.insert(0, "replicate", np.int64(r))
         ts.insert(0, "scenario", sc.name)
         frames.append(ts)
-        rows.append({"scenario": sc.name, "replicate": r, **replicate_outcomes(res.timeseries, sc_cfg.population.size)})
+        rows.append({"scenario": sc.name, "replicate": r,
+                     **replicate_outcomes(res.timeseries, sc_cfg.population.size, sc_cfg)})
+        groups.append(res.groups.assign(scenario=sc.name, replicate=np.int64(r)))
     timeseries = pd.concat(frames, ignore_index=True)
     names = [s.name for s in scenarios]
-    values = add_vs_baseline(pd.DataFrame(rows), names[0])
+    cfg = scenarios[0].cfg
+    values = add_vs_baseline(pd.DataFrame(rows), names[0], cfg.population.size, cfg.costs)
+    group_frame = pd.concat(groups, ignore_index=True)
     return Comparison(
         scenarios=scenarios,
         values=values,
@@ -339,4 +432,8 @@ def run_comparison(scenarios: list[Scenario], workers: int = 1, done=None) -> Co
         timeseries=timeseries,
         service_cost_columns=service_cost_columns(timeseries),
         grants_recorded=GRANTS_COST in timeseries.columns,
+        groups=group_frame,
+        equity=equity_table(group_frame, names, cfg.simulation.weeks,
+                            {s.name: {"practice"} for s in scenarios[1:] if s.cfg.practices != cfg.practices}),
+        horizons=horizon_table(timeseries, names, cfg.population.size),
     )

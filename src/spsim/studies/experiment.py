@@ -17,40 +17,41 @@ every run already done. See docs/experiments.md.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
-import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..model.config import ConfigError, _suggest, apply_override, deep_merge, read_mapping, validate
+from ..model.config import (
+    ConfigError,
+    _suggest,
+    apply_override,
+    deep_merge,
+    read_mapping,
+    read_text_safely,
+    record_described,
+    validate,
+)
 from ..model.outcomes import COLUMNS
 from ..model.params import Config
+from .design import MAX_POINTS, MAX_RUNS, _round, design_points
+from .experiment_schema import DEFAULT_OUTCOMES, ExperimentFile, validate_file
+
+__all__ = ["DEFAULT_OUTCOMES", "MAX_POINTS", "MAX_RUNS", "Experiment", "ExperimentFile", "Run", "load_experiment"]
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
 AGGREGATES = ("mean", "final", "sum", "min", "max")
-MAX_POINTS = 1_000_000
 #: keys an experiment sets itself, so they cannot be varied
 RESERVED = {
     "simulation.seed": "the root seed is [experiment] seed",
     "simulation.replicates": "replicates are [experiment] replicates",
     "simulation.name": "the name is [experiment] name",
 }
-DEFAULT_OUTCOMES = [
-    "lonely_share_mean",
-    "gp_consultations_per_person_year",
-    "ae_attendances_per_1000_year",
-    "lw_wait_weeks_mean",
-    "clients_supported_total",
-    "groups_active_final",
-    "volunteers_final",
-]
 
 
 def _summary_keys() -> list[str]:
@@ -64,101 +65,6 @@ def _summary_keys() -> list[str]:
 
 
 SUMMARY_KEYS: list[str] = _summary_keys()
-
-
-# ----------------------------------------------------------------------------------- schema
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ParameterSpec(_Strict):
-    """One varied parameter: explicit ``values`` (grid), or a ``low``-``high`` range (with
-    ``levels`` evenly spaced values for a grid; sampled for lhs, sobol and morris designs)."""
-
-    key: str = Field(description="Scenario key, as in --set, e.g. link_workers.fte")
-    values: list[bool | int | float | str] | None = Field(None, min_length=1, description="Grid levels")
-    low: float | None = Field(None, description="Lower end of the range")
-    high: float | None = Field(None, description="Upper end of the range")
-    levels: int | None = Field(None, ge=2, le=10_000, description="Grid: evenly spaced values from low to high")
-
-
-class DesignSpec(_Strict):
-    method: Literal["grid", "lhs", "sobol", "morris"] = "grid"
-    samples: int | None = Field(None, ge=1, le=1_000_000, description=(
-        "lhs: points; sobol: base samples N (N x (D+2) points, or N x (2D+2) with second order); "
-        "morris: trajectories (N x (D+1) points)"))
-    levels: int = Field(4, ge=2, le=100, description="morris: grid levels (even)")
-    second_order: bool = Field(False, description="sobol: also estimate second-order indices")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1,
-                             description="Seed for sampling the design (default: the root seed)")
-
-
-class ExperimentSpec(_Strict):
-    name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100,
-                             description="Label and default output folder (default: the file name)")
-    description: str = ""
-    base: str | None = Field(None, description="Scenario file, relative to this file (default: built-in town)")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Root seed (default: the base scenario's)")
-    replicates: int = Field(1, ge=1, le=100_000)
-    weeks: int | None = Field(None, ge=1, le=5200, description="Weeks recorded (default: the base scenario's)")
-    outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
-
-
-class ExperimentFile(_Strict):
-    experiment: ExperimentSpec
-    config: dict[str, Any] = Field(default_factory=dict, description="Scenario settings on top of the base file")
-    design: DesignSpec = DesignSpec()
-    parameters: list[ParameterSpec] = Field(min_length=1)
-
-
-def _model_of(ann: Any) -> type[BaseModel] | None:
-    """The pydantic model inside an annotation (``X``, ``list[X]``, ``X | None``)."""
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in typing.get_args(ann):
-        m = _model_of(arg)
-        if m is not None:
-            return m
-    return None
-
-
-def _known(model: type[BaseModel], loc: tuple) -> list[str]:
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        f = model.model_fields.get(part)
-        sub = _model_of(f.annotation) if f is not None else None
-        if sub is None:
-            return []
-        model = sub
-    return list(model.model_fields)
-
-
-def _loc_str(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _validate_file(data: dict[str, Any], source: str) -> ExperimentFile:
-    try:
-        return ExperimentFile.model_validate(data)
-    except ValidationError as e:
-        errors = e.errors()
-        err = errors[0]
-        loc = tuple(err["loc"])
-        # a bad item inside a union list reports the tried type as the last loc part; drop it
-        while loc and isinstance(loc[-1], str) and loc[-1] in ("bool", "int", "float", "str"):
-            loc = loc[:-1]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key" + _suggest(str(loc[-1]), _known(ExperimentFile, loc[:-1]))
-        else:
-            msg = err["msg"]
-            if not isinstance(err.get("input"), (dict, list)):
-                msg += f" (got {err.get('input')!r})"
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(source, _loc_str(loc), msg + more) from None
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -290,20 +196,36 @@ class Experiment:
     def point_config(self, point: int) -> Config:
         return validate(self.point_data(point), f"{self.source} (point {point})")
 
+    def iter_runs(self) -> Iterator[Run]:
+        """Every (point, replicate), point-major, one at a time. Identical points share a run id (and a run)."""
+        for k, h in enumerate(self.hashes):
+            for r in range(self.replicates):
+                yield Run(run_id(h, r), k, r)
+
     def runs(self) -> list[Run]:
-        """Every (point, replicate), point-major. Identical points share a run id (and a run)."""
-        return [Run(run_id(h, r), k, r) for k, h in enumerate(self.hashes) for r in range(self.replicates)]
+        return list(self.iter_runs())
+
+    def run_ids(self) -> Iterator[str]:
+        return (r.run_id for r in self.iter_runs())
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.hashes) * self.replicates
+
+    @property
+    def n_distinct(self) -> int:
+        """Distinct runs: a run id is a hash of (point hash, replicate), so identical points share them."""
+        return len(set(self.hashes)) * self.replicates
 
     def describe(self) -> str:
-        runs = self.runs()
-        unique = len({r.run_id for r in runs})
+        n_runs, unique = self.n_runs, self.n_distinct
         d = self.spec.design
         how = {"grid": "grid", "lhs": f"Latin hypercube of {d.samples}",
                "sobol": f"Sobol (Saltelli) design, N={d.samples}" + (", second order" if d.second_order else ""),
                "morris": f"Morris design, {d.samples} trajectories, {d.levels} levels"}[self.method]
-        dup = f" ({unique} distinct)" if unique != len(runs) else ""
+        dup = f" ({unique} distinct)" if unique != n_runs else ""
         return (f"{self.name}: {how} over {', '.join(self.keys)}: {len(self.points)} points x "
-                f"{self.replicates} replicate(s) = {len(runs)} runs{dup}; {self.base.population.size:,} residents, "
+                f"{self.replicates} replicate(s) = {n_runs} runs{dup}; {self.base.population.size:,} residents, "
                 f"{self.base.simulation.weeks} weeks (+{self.base.simulation.burn_in_weeks} burn-in), "
                 f"seed {self.seed}")
 
@@ -329,7 +251,7 @@ def load_experiment(path: str | Path) -> Experiment:
     p = Path(path)
     src = str(path)
     data = read_mapping(p)
-    spec = _validate_file(data, src)
+    spec = validate_file(data, src)
     ex = spec.experiment
     name = ex.name or p.stem
 
@@ -346,7 +268,8 @@ def load_experiment(path: str | Path) -> Experiment:
     for k in ("replicates", "name"):
         if k in (spec.config.get("simulation") or {}):
             raise ConfigError(src, f"config.simulation.{k}", f"set [experiment] {k} instead")
-    base_data = deep_merge(base_data, spec.config)
+    # the base file describes the place; a config.population.size makes a scaled copy of it
+    base_data = record_described(base_data, deep_merge(base_data, spec.config))
     fixed: dict[str, Any] = {"name": name, "replicates": ex.replicates}
     if ex.seed is not None:
         fixed["seed"] = ex.seed
@@ -361,8 +284,8 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ConfigError(src, "experiment.outcomes", "lists an outcome twice")
 
     params = _parameters(spec, base_data, src)
-    points, samples = _design(spec, params, src, base.simulation.seed)
-    exp = Experiment(spec=spec, source=src, text=p.read_text(encoding="utf-8"), name=name, base_data=base_data,
+    points, samples = design_points(spec, params, src, base.simulation.seed)
+    exp = Experiment(spec=spec, source=src, text=read_text_safely(p), name=name, base_data=base_data,
                      base=base, parameters=params, points=points, samples=samples)
     # every point's configuration is validated before anything runs
     for k in range(len(points)):
@@ -430,55 +353,3 @@ def _parameters(spec: ExperimentFile, base_data: dict[str, Any], src: str) -> li
                               (" (after rounding to whole numbers)" if ps.values is None else ""))
         out.append(Parameter(key, kind, levels, ps.low, ps.high))
     return out
-
-
-def _round(kind: str, x: float) -> Any:
-    return int(np.rint(x)) if kind == "int" else float(x)
-
-
-def _design(spec: ExperimentFile, params: list[Parameter], src: str,
-            root_seed: int) -> tuple[list[dict[str, Any]], np.ndarray | None]:
-    d = spec.design
-    if d.method == "grid":
-        if d.samples is not None:
-            raise ConfigError(src, "design.samples",
-                              "is for lhs, sobol and morris designs; a grid takes every combination")
-        n = math.prod(len(p.levels) for p in params)
-        if n > MAX_POINTS:
-            raise ConfigError(src, "parameters", f"the grid has {n:,} points; at most {MAX_POINTS:,}")
-        combos = itertools.product(*[p.levels for p in params])
-        return [dict(zip([p.key for p in params], c, strict=True)) for c in combos], None
-    if d.samples is None:
-        hint = {"lhs": "the number of points", "sobol": "N, a power of 2 such as 32 (runs = N x (D+2))",
-                "morris": "the number of trajectories, e.g. 10"}[d.method]
-        raise ConfigError(src, "design.samples", f"a {d.method} design needs samples: {hint}")
-    seed = d.seed if d.seed is not None else root_seed
-    dims = len(params)
-    n = d.samples * {"lhs": 1, "sobol": (2 * dims + 2) if d.second_order else dims + 2, "morris": dims + 1}[d.method]
-    if n > MAX_POINTS:
-        raise ConfigError(src, "design.samples", f"the design would have {n:,} points; at most {MAX_POINTS:,}")
-    problem = {"num_vars": len(params), "names": [p.key for p in params], "bounds": [[p.low, p.high] for p in params]}
-    if d.method == "lhs":
-        from SALib.sample import latin
-
-        x = latin.sample(problem, d.samples, seed=seed)
-    elif d.method == "sobol":
-        if d.samples & (d.samples - 1):
-            lo = 1 << (d.samples.bit_length() - 1)
-            raise ConfigError(src, "design.samples", f"a Sobol design needs a power of 2 (got {d.samples}; "
-                              f"try {lo} or {lo * 2})")
-        from SALib.sample import sobol
-
-        x = sobol.sample(problem, d.samples, calc_second_order=d.second_order, seed=seed)
-    else:
-        if d.levels % 2:
-            raise ConfigError(src, "design.levels", f"a Morris design needs an even number of levels (got {d.levels})")
-        if len(params) < 2:
-            raise ConfigError(src, "parameters", "a Morris design needs at least 2 parameters")
-        from SALib.sample import morris
-
-        x = morris.sample(problem, d.samples, num_levels=d.levels, seed=seed)
-    x = np.asarray(x, dtype=np.float64)
-    points = [{p.key: _round(p.kind, x[k, j]) for j, p in enumerate(params)} for k in range(x.shape[0])]
-    return points, x
-

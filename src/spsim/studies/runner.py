@@ -6,10 +6,8 @@ replicate order, so ``--workers 1`` and ``--workers 4`` write the same bytes.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +26,8 @@ class ReplicateResult:
     summary: dict[str, float]
     build_seconds: float
     run_seconds: float
+    by_group: pd.DataFrame | None = None  # outcomes by deprivation, age, sex, practice (model/breakdown.py)
+    scaled: list[dict[str, Any]] = field(default_factory=list)  # what scaling the place changed (model/scaling.py)
 
 
 @dataclass
@@ -53,6 +53,22 @@ class RunResult:
             for rep in self.replicates
         ]
         return pd.DataFrame(rows)
+
+    def summary_by_group(self) -> pd.DataFrame:
+        """Every replicate's outcomes by group: scenario, replicate, dimension, group, ..."""
+        frames = []
+        for rep in self.replicates:
+            if rep.by_group is None:
+                continue
+            df = rep.by_group.copy()
+            df.insert(0, "replicate", np.int64(rep.replicate))
+            df.insert(0, "scenario", self.cfg.simulation.name)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def scaled(self) -> list[dict[str, Any]]:
+        """What scaling the place changed (the same in every replicate)."""
+        return self.replicates[0].scaled if self.replicates else []
 
     def seeds(self) -> list[dict[str, Any]]:
         return [
@@ -92,6 +108,8 @@ def run_replicate(
         summary=summarise(ts, cfg.population.size, model.total_link_worker_fte),
         build_seconds=t1 - t0,
         run_seconds=t2 - t1,
+        by_group=model.summary_by_group(),
+        scaled=[s.as_dict() for s in model.scaled],
     )
 
 
@@ -119,14 +137,20 @@ def map_ordered(
             if done is not None:
                 done(res)
         return results
-    ctx = mp.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    from .executors import process_pool, stop_pool
+
+    pool = process_pool(workers)  # its workers die with this process (see executors.watch_parent)
+    try:
         futures = [pool.submit(_call_json, fn, t[0].model_dump_json(), *t[1:]) for t in tasks]
         for fut in futures:
             res = fut.result()
             results.append(res)
             if done is not None:
                 done(res)
+    except BaseException:
+        stop_pool(pool)  # Ctrl-C or a failure: do not wait for the other replicates
+        raise
+    pool.shutdown()
     return results
 
 

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from ... import __version__
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
-from ...model.config import simulation_overrides, to_dict
+from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
+from ...model.config import to_dict
+from ...model.scaling import describe, scale_place
 from ...studies.compare import load_scenarios, run_comparison
+from ...studies.planning import fte_needed
 from ..report import build_report
-from .common import nonneg_int, positive_int
+from ..report.planner import decision_frame
+from .common import add_run_options, out_dir, run_options
+
+
+def positive_float(name: str):
+    """An argparse type: a finite number above zero (e.g. --max-wait 12, --budget 150000)."""
+
+    def conv(text: str) -> float:
+        try:
+            v = float(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not math.isfinite(v) or v <= 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a number above 0, got {text!r}")
+        return v
+
+    return conv
 
 
 def add_parser(sub) -> None:
@@ -21,31 +42,31 @@ def add_parser(sub) -> None:
         description="Run every scenario on the same residents and the same luck (common random numbers) and "
                     "write comparison.csv, a self-contained report.html and PNG plots to DIR. The baseline is the "
                     "first CONFIG unless --baseline is given. Seed, replicates, weeks, burn-in and population "
-                    "size are taken from the baseline for every scenario (the report lists any change).")
+                    "size are taken from the baseline for every scenario (the report lists any change). --seed, "
+                    "--weeks, --replicates, --set and --overlay apply to every scenario.")
     c.add_argument("configs", nargs="+", metavar="CONFIG", help="scenario files (.toml or .yaml)")
     c.add_argument("--baseline", metavar="CONFIG", help="the scenario to compare against (default: the first CONFIG)")
-    c.add_argument("--overlay", action="append", default=[], metavar="FILE",
-                   help="apply another scenario file on top of every scenario (repeatable)")
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one parameter in every scenario, e.g. --set population.size=20000 (repeatable)")
-    c.add_argument("--seed", type=nonneg_int, help="root seed for every scenario (simulation.seed)")
-    c.add_argument("--weeks", type=positive_int("weeks"), help="weeks to record (simulation.weeks)")
-    c.add_argument("--replicates", type=positive_int("replicates"),
-                   help="replicates of every scenario (simulation.replicates); 2 or more for intervals")
-    c.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
-    c.add_argument("--out", type=Path, required=True, help="results folder")
-    c.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    add_run_options(c, out_suffix="-compare", replace=True)
+    c.add_argument("--max-wait", type=positive_float("max-wait"), metavar="WEEKS",
+                   help="the longest acceptable mean wait for a link worker: gives each scenario a verdict and "
+                        "searches for the link-worker FTE that keeps the wait within it (default verdict: 12 weeks, "
+                        "no search)")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    extra = simulation_overrides(args.seed, args.weeks, args.replicates)
-    scenarios = load_scenarios(args.configs, args.baseline, [*args.overrides, *extra], args.overlay)
-    check_output_dir(args.out)
+    extra = run_options(args)
+    scenarios = load_scenarios(args.configs, args.baseline, args.overrides, args.overlay, options=extra)
+    out = out_dir(args, scenarios[0].cfg, "-compare")
+    claim_output(out, "compare", replace=args.replace)
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
     for sc in scenarios[1:]:
         for key, have, used in sc.adjusted:
             say(f"'{sc.name}' ({sc.source}) uses the baseline's {key} = {used} (its file gives {have}), "
                 "so that every scenario has the same residents and luck")
+    for sc in scenarios:
+        line = describe(sc.cfg, scale_place(sc.cfg)[1])
+        if line:
+            say(f"'{sc.name}' {line}")
     sim = scenarios[0].cfg.simulation
     if sim.replicates < 2:
         say("1 replicate: no intervals can be computed; use --replicates 10 or more for decisions")
@@ -59,6 +80,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     try:
         comp = run_comparison(scenarios, args.workers, (lambda _r: bar.update(1)) if bar is not None else None)
         comp.overrides, comp.overlays = [*args.overrides, *extra], [str(o) for o in args.overlay]
+        if args.max_wait is not None:
+            comp.max_wait, comp.max_wait_given = float(args.max_wait), True
+            for sc in scenarios:
+                if sc.cfg.link_workers.fte > 0:
+                    say(f"searching the link-worker FTE that keeps '{sc.name}' waits within {args.max_wait:g} weeks")
+                    comp.fte_search.append(fte_needed(sc.name, sc.cfg, float(args.max_wait), args.workers))
     finally:
         if bar is not None:
             bar.close()
@@ -69,27 +96,37 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "baseline": scenarios[0].name,
         "scenarios": [
             {"name": sc.name, "source": sc.source, "config": to_dict(sc.cfg),
-             "adjusted_to_baseline": [{"key": k, "in_file": a, "used": b} for k, a, b in sc.adjusted]}
+             "adjusted_to_baseline": [{"key": k, "in_file": a, "used": b} for k, a, b in sc.adjusted],
+             "population_described": sc.cfg.population.described, "population_scaling": sc.cfg.population.scaling,
+             "scaled": [s.as_dict() for s in scale_place(sc.cfg)[1]]}
             for sc in scenarios
         ],
         "overrides": list(args.overrides), "overlays": [str(o) for o in args.overlay],
         "seed": sim.seed, "replicates": sim.replicates,
         "service_cost_columns": comp.service_cost_columns, "grants_recorded": comp.grants_recorded,
         "plots": sorted(report.plots),
+        "max_wait_weeks": comp.max_wait, "max_wait_given": comp.max_wait_given,
     }
 
     def write(tmp: Path) -> None:
         write_csv(comp.table, tmp / "comparison.csv")
         write_csv(comp.values, tmp / "replicates.csv")
+        write_csv(decision_frame(comp), tmp / "decision.csv")
+        write_csv(comp.equity, tmp / "equity.csv")
+        write_csv(comp.horizons, tmp / "horizons.csv")
+        if comp.fte_search:
+            write_csv(pd.DataFrame([{k: v for k, v in vars(f).items() if k != "evaluations"}
+                                    | {"evaluations": "; ".join(f"{x:g}:{w:.3f}" for x, w in f.evaluations)}
+                                    for f in comp.fte_search]), tmp / "fte_needed.csv")
         write_parquet(comp.timeseries, tmp / "timeseries.parquet")
         (tmp / "report.html").write_text(report.html, encoding="utf-8")
         for name, png in report.plots.items():
             (tmp / name).write_bytes(png)
         write_json(info, tmp / "run.json")
 
-    atomic_output(args.out, write)
+    atomic_output(out, write, kind="compare")
     if not args.quiet:
         print(report.text_summary)
-        print(f"results in {args.out}/: report.html, comparison.csv, replicates.csv, timeseries.parquet, "
-              f"run.json and {len(report.plots)} PNG plots")
+        print(f"results in {out}/: report.html, decision.csv, comparison.csv, replicates.csv, equity.csv, "
+              f"horizons.csv, timeseries.parquet, run.json and {len(report.plots)} PNG plots")
     return 0

@@ -6,18 +6,21 @@ and field, exit status 2, no traceback, and nothing written.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
 from ... import __version__
-from ...errors import ConfigError, OutputError, UsageError
+from ...errors import ConfigError, OutputError, UsageError, one_line
 from .app import add_parser as add_app_parser
 from .app import cmd_app
-from .common import EXIT_USAGE, Parser, nonneg_int, positive_int
+from .common import EXIT_USAGE, HELP, Parser, add_run_options, add_scenario_options, positive_int
 from .compare import add_parser as add_compare_parser
 from .compare import cmd_compare
+from .optimise import add_parser as add_optimise_parser
+from .optimise import cmd_optimise
+from .place import add_parser as add_place_parser
+from .place import cmd_place
 from .run import cmd_params, cmd_run, cmd_validate
 from .studies import cmd_calibrate, cmd_evaluate, cmd_targets
 from .sweep import add_parsers as add_sweep_parsers
@@ -29,67 +32,67 @@ def build_parser() -> Parser:
     p.add_argument("--version", action="version", version=f"spsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    def scenario_args(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("config", nargs="?", help="scenario file (.toml or .yaml); default: the built-in default town")
-        sp.add_argument("--overlay", action="append", default=[], metavar="FILE",
-                        help="apply another scenario file on top (repeatable), e.g. a shock overlay")
-        sp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one parameter, e.g. --set link_workers.fte=3 (repeatable)")
-
+    # every command that runs the model: CONFIG (or CONFIG...), then the shared options of common.py
     r = sub.add_parser("run", help="run a scenario and write its results")
-    scenario_args(r)
-    r.add_argument("--seed", type=nonneg_int, help="root seed (simulation.seed)")
-    r.add_argument("--weeks", type=positive_int("weeks"), help="weeks to record (simulation.weeks)")
-    r.add_argument("--replicates", type=positive_int("replicates"), help="replicates (simulation.replicates)")
-    r.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
-    r.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    r.add_argument("config", nargs="?", help=HELP["config"])
+    add_run_options(r, replace=True)
     r.add_argument("--panel", choices=("weekly", "monthly", "quarterly"),
                    help="also write panel.parquet (one row per resident per period) and network.parquet "
                         "(docs/panel.md)")
 
     e = sub.add_parser("evaluate", help="true effect of the service vs pre-post and matched-control estimates")
-    scenario_args(e)
-    e.add_argument("--seed", type=nonneg_int, help="root seed (simulation.seed)")
-    e.add_argument("--replicates", type=positive_int("replicates"), help="replicates (simulation.replicates)")
-    e.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
-    e.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>-evaluation)")
-    e.add_argument("--quiet", action="store_true", help="no summary")
+    e.add_argument("config", nargs="?", help=HELP["config"])
+    add_run_options(e, out_suffix="-evaluation", replace=True)
 
     tg = sub.add_parser("targets", help="simulated vs evidence targets (mean and 95%% interval over replicates)")
-    scenario_args(tg)
-    tg.add_argument("--replicates", type=positive_int("replicates"), default=5, help="replicates (default 5)")
-    tg.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
-    tg.add_argument("--out", type=Path, help="also write targets.csv to this folder")
+    tg.add_argument("config", nargs="?", help=HELP["config"])
+    add_run_options(tg, out_help="also write targets.csv to this folder (default: print only)")
 
     ca = sub.add_parser("calibrate", help="ABC-rejection calibration of the default town against the targets")
-    scenario_args(ca)
+    ca.add_argument("config", nargs="?", help=HELP["config"])
     ca.add_argument("--samples", type=positive_int("samples"), default=200, help="prior samples (default 200)")
-    ca.add_argument("--seed", type=nonneg_int, default=1, help="seed for the design and the runs (default 1)")
-    ca.add_argument("--workers", type=positive_int("workers"), default=1, help="worker processes (default 1)")
-    ca.add_argument("--replicates", type=positive_int("replicates"), default=1,
-                    help="replicates per sample, averaged (default 1)")
     ca.add_argument("--from-posterior", type=Path, metavar="CSV",
                     help="narrow the priors to the 5-95%% range of a previous round's posterior.csv")
-    ca.add_argument("--out", type=Path, required=True, help="folder for samples.csv and posterior.csv")
+    ca.add_argument("--method", choices=("rejection", "history-matching"), default="rejection",
+                    help="ABC rejection (default), or history matching with Gaussian-process emulators "
+                         "(waves.csv, accepted.csv; see docs/calibration.md)")
+    ca.add_argument("--waves", type=positive_int("waves"), default=3, help="history matching: waves (default 3)")
+    ca.add_argument("--points", type=positive_int("points"), default=40,
+                    help="history matching: design points per wave (default 40)")
+    add_run_options(ca, out_suffix="-calibration")
+
     add_compare_parser(sub)
+    add_optimise_parser(sub)
 
     v = sub.add_parser("validate", help="check a scenario file and print the resolved config")
-    scenario_args(v)
+    v.add_argument("config", nargs="?", help=HELP["config"])
+    add_scenario_options(v)
+    v.add_argument("--diff", action="store_true",
+                   help="print only what differs from the built-in default town")
 
     add_sweep_parsers(sub)  # spsim sweep, spsim sensitivity
 
     pp = sub.add_parser("params", help="list every parameter with unit, range, default and source")
+    pp.add_argument("section", nargs="?", metavar="SECTION",
+                    help="list one section only, e.g. link_workers (default: every section)")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
 
+    add_place_parser(sub)
     add_app_parser(sub)
     return p
 
 
-
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
-            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "app": cmd_app,
-            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity}
+            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "optimise": cmd_optimise,
+            "app": cmd_app, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "place": cmd_place}
+
+
+def error_line(e: Exception) -> str:
+    """``spsim: error: MESSAGE``, saying ``spsim`` once: a message that starts with the program's
+    name (``spsim compare: ...``, from a layer below) keeps only the command's name."""
+    msg = str(e)
+    msg = msg.removeprefix("spsim: ").removeprefix("spsim ") if msg.startswith("spsim") else msg
+    return f"spsim: error: {one_line(msg)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # meet a closed pipe here rather than at interpreter exit
         return rc
     except (UsageError, ConfigError, OutputError) as e:
-        print(f"spsim: error: {e}", file=sys.stderr)
+        print(error_line(e), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the reader went away (`spsim params | head`): stop quietly, like other tools
         try:

@@ -8,28 +8,27 @@ from pathlib import Path
 
 from ... import __version__
 from ...errors import ConfigError
-from ...io import atomic_output, check_output_dir, write_csv, write_json, write_parquet
-from ...model.config import load_config, simulation_overrides, to_dict
-from .common import load
+from ...io import atomic_output, check_output_dir, claim_output, write_csv, write_json, write_parquet
+from ...model.config import to_dict
+from .common import load, out_dir
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ...studies.evaluation import MIN_TOTAL_WEEKS, evaluate, narrative, plot
 
-    extra = simulation_overrides(args.seed, None, args.replicates)
-    cfg = load(args, extra)
+    cfg = load(args)
     if cfg.link_workers.fte + sum(t.fte for t in cfg.teams) <= 0:
         raise ConfigError(args.config or "<built-in default>", "link_workers.fte",
                           "is 0 (and no extra team has FTE): there is no service to evaluate")
     sim = cfg.simulation
     if sim.burn_in_weeks + sim.weeks < MIN_TOTAL_WEEKS:
         weeks = MIN_TOTAL_WEEKS - sim.burn_in_weeks
-        cfg = load_config(args.config, [*args.overrides, *extra, f"simulation.weeks={weeks}"], overlays=args.overlay)
+        cfg = load(args, [f"simulation.weeks={weeks}"])
         if not args.quiet:
             print(f"spsim evaluate: running {weeks} weeks after burn-in so every referral has a year before and after",
                   file=sys.stderr)
-    out = args.out or Path("results") / f"{cfg.simulation.name}-evaluation"
-    check_output_dir(out)
+    out = out_dir(args, cfg, "-evaluation")
+    claim_output(out, "evaluate", replace=args.replace)
     per_resident, est = evaluate(cfg, workers=args.workers)
     text = narrative(est, per_resident, cfg)
 
@@ -43,7 +42,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         write_json({"spsim_version": __version__, "config": to_dict(cfg), "seed": cfg.simulation.seed,
                     "cohort": int(len(per_resident))}, tmp / "run.json")
 
-    atomic_output(out, write)
+    atomic_output(out, write, kind="evaluate")
     if not args.quiet:
         print(text)
         print(f"results in {out}/: evaluation.csv, evaluation.md, evaluation.png, evaluation_residents.parquet")
@@ -53,16 +52,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_targets(args: argparse.Namespace) -> int:
     from ...studies.calibration import check_targets
 
-    cfg = load(args, [f"simulation.replicates={args.replicates}"])
+    cfg = load(args)
     if args.out:
         check_output_dir(args.out)
+    reps = cfg.simulation.replicates
+    if reps < 2 and not args.quiet:
+        print("spsim targets: 1 replicate: no intervals; use --replicates 5 or more", file=sys.stderr)
     table = check_targets(cfg, workers=args.workers)
-    print(f"{'target':55s} {'band':>15s} {'simulated (95% interval)':>34s}  inside")
-    for row in table.itertuples():
-        band = f"{row.low:g}-{row.high:g}"
-        sim = f"{row.mean:.3g} ({row.ci_low:.3g} to {row.ci_high:.3g})"
-        print(f"{row.label:55s} {band:>15s} {sim:>34s}  {'yes' if row.inside else 'NO'}")
-    print(f"{cfg.simulation.replicates} replicates of {cfg.population.size:,} residents, {cfg.simulation.weeks} weeks")
+    if not args.quiet:
+        print(f"{'target':55s} {'band':>15s} {'simulated (95% interval)':>34s}  inside")
+        for row in table.itertuples():
+            band = f"{row.low:g}-{row.high:g}"
+            sim = f"{row.mean:.3g}" + (f" ({row.ci_low:.3g} to {row.ci_high:.3g})" if reps > 1 else "")
+            mark = "" if row.evidence else "  (input check*)"
+            print(f"{row.label:55s} {band:>15s} {sim:>34s}  {'yes' if row.inside else 'NO'}{mark}")
+        print(f"{reps} replicate(s) of {cfg.population.size:,} residents, {cfg.simulation.weeks} weeks")
+        if not table["evidence"].all():
+            print("* reads back a parameter set from the same figure: a consistency check, not evidence")
     if args.out:
         atomic_output(args.out, lambda tmp: write_csv(table, tmp / "targets.csv"))
     return 0
@@ -73,8 +79,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     from ...studies.calibration import PRIORS, calibrate, narrowed_priors, posterior_summary
 
-    cfg = load(args, [f"simulation.replicates={args.replicates}"])
-    check_output_dir(args.out)
+    cfg = load(args)
+    out = out_dir(args, cfg, "-calibration")
+    check_output_dir(out)
+    if args.method == "history-matching":
+        return _history_matching(args, cfg, out)
     priors = PRIORS
     if args.from_posterior is not None:
         src = str(args.from_posterior)
@@ -84,14 +93,48 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             raise ConfigError(src, None, "file not found") from None
         except (KeyError, ValueError, pd.errors.ParserError) as e:
             raise ConfigError(src, None, f"not a posterior.csv from spsim calibrate ({e})") from None
-    samples = calibrate(cfg, args.samples, seed=args.seed, workers=args.workers, priors=priors)
+    # the root seed draws the design and seeds sample i's runs with seed * 100000 + i
+    samples = calibrate(cfg, args.samples, seed=cfg.simulation.seed, workers=args.workers, priors=priors)
     post = posterior_summary(samples, priors)
 
     def write(tmp: Path) -> None:
         write_csv(samples, tmp / "samples.csv")
         write_csv(post, tmp / "posterior.csv")
 
-    atomic_output(args.out, write)
-    print(f"accepted {int(samples.accepted.sum())} of {len(samples)} samples (every target inside its band)")
-    print(post.to_string(index=False))
+    atomic_output(out, write)
+    if not args.quiet:
+        print(f"accepted {int(samples.accepted.sum())} of {len(samples)} samples (every target inside its band)")
+        print(post.to_string(index=False))
+        print(f"results in {out}/: samples.csv, posterior.csv")
+    return 0
+
+
+def _history_matching(args: argparse.Namespace, cfg, out: Path) -> int:
+    from ...studies.calibration import history_match_targets
+
+    if args.points < 2:
+        raise ConfigError("--points", None, "history matching needs at least 2 design points per wave")
+    sim = cfg.simulation  # --replicates: replicates per design point; --seed: the design and the runs
+    res = history_match_targets(cfg, waves=args.waves, points=args.points, replicates=sim.replicates,
+                                seed=sim.seed, workers=args.workers)
+    table, accepted = res.table(), res.accepted()
+    waves = [{"wave": w.number, "nroy_fraction": w.nroy_fraction, "points": len(w.design)} for w in res.waves]
+
+    def write(tmp: Path) -> None:
+        write_csv(table, tmp / "waves.csv")
+        write_csv(accepted, tmp / "accepted.csv")
+        write_json({"spsim_version": __version__, "method": "history matching", "seed": sim.seed,
+                    "waves": waves, "replicates_per_point": sim.replicates,
+                    "config": to_dict(cfg)}, tmp / "run.json")
+
+    atomic_output(out, write)
+    if args.quiet:
+        return 0
+    for w in waves:
+        print(f"wave {w['wave']}: {w['points']} points from the {w['nroy_fraction']:.1%} of the box not ruled out")
+    if res.exhausted:
+        print(f"wave {len(waves) + 1}: nothing left: the evidence rules out the whole prior box "
+              "(check the scenario's size and the priors)")
+    print(f"{len(accepted)} parameter sets of the last wave lie inside every evidence band; "
+          f"results in {out}/: waves.csv, accepted.csv, run.json")
     return 0

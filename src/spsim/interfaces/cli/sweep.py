@@ -3,39 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from ... import __version__
+from ...io import default_out
 from ...studies.experiment import Experiment, load_experiment
 from ...studies.sensitivity import analyse_dir, format_table
-from ...studies.sweep import INDEX, by_point, design_frame, done_ids, run_sweep
-from .common import positive_int
-
-
-def _default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+from ...studies.sweep import INDEX, by_point, count_done, design_frame, run_sweep
+from .common import HELP, positive_int
 
 
 def add_parsers(sub) -> None:
     s = sub.add_parser("sweep", help="run an experiment: many runs over a design, resumable, in parallel")
     s.add_argument("experiment", help="experiment file (.toml or .yaml), e.g. experiments/link-worker-capacity.toml")
+    # The experiment file fixes the scenario, seed, weeks and replicates (it is the record of the
+    # design), so of the shared run options the sweep takes --workers, --out and --quiet.
     how = s.add_mutually_exclusive_group()
-    how.add_argument("--workers", type=positive_int("workers"), default=None,
-                     help="worker processes on this machine (default: one per core; 1 runs in this process)")
+    how.add_argument("--workers", type=positive_int("workers"), default=1, metavar="N", help=HELP["workers"])
     how.add_argument("--scheduler", metavar="ADDRESS",
-                     help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)")
-    s.add_argument("--out", type=Path, help="results folder (default: results/<experiment name>)")
+                     help="run on a Dask cluster instead, e.g. tcp://10.0.0.5:8786 (see README)")
+    s.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
     s.add_argument("--resume", action="store_true",
                    help="continue a sweep in --out: skip finished runs, retry failed ones")
     s.add_argument("--dry-run", action="store_true", help="validate the experiment and print the plan; run nothing")
-    s.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    s.add_argument("--quiet", action="store_true", help=HELP["quiet"])
 
     a = sub.add_parser("sensitivity", help="Sobol indices or Morris statistics of a finished sobol/morris sweep")
     a.add_argument("sweep_dir", type=Path, metavar="DIR", help="the sweep's results folder")
@@ -71,22 +65,24 @@ def points_table(exp: Experiment, points: pd.DataFrame, limit: int = 40) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     exp = load_experiment(args.experiment)
-    out = args.out or Path("results") / exp.name
+    out = args.out or default_out(exp.name)
     if args.dry_run:
         print(exp.describe())
-        done = done_ids(out) & {r.run_id for r in exp.runs()}
-        print(f"output: {out}/ ({len(done)} run(s) already there)")
-        print(design_frame(exp).drop(columns=["point_hash"]).to_string(index=False, max_rows=40))
+        print(f"output: {out}/ ({count_done(exp, out)} run(s) already there)")
+        print(design_frame(exp, limit=40).drop(columns=["point_hash"]).to_string(index=False))
+        if len(exp.points) > 40:
+            print(f"... ({len(exp.points):,} points in all)")
         return 0
-    workers = args.workers or _default_workers()
     if not args.quiet:
         print(exp.describe(), file=sys.stderr)
     try:
-        res = run_sweep(exp, out, workers=workers, scheduler=args.scheduler, resume=args.resume,
+        res = run_sweep(exp, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                         progress=not args.quiet)
     except KeyboardInterrupt:
         print(f"spsim: interrupted; finished runs are kept in {out}/runs; continue with --resume", file=sys.stderr)
         return 130
+    for rid, why in res.discarded:
+        print(f"spsim: runs/{rid}.parquet was {why}: set aside and run again", file=sys.stderr)
     if not args.quiet:
         print(f"spsim {__version__} sweep {exp.name}: {res.runs} runs ({res.distinct} distinct): "
               f"{res.ran} run now on {res.executor}, {res.already_done} already done, {len(res.failed)} failed; "

@@ -4,7 +4,14 @@ and this week's attendance.
 A group's places are ``places_per_volunteer`` x its volunteers, capped at ``max_places``;
 members never exceed places (when volunteers leave, the newest members lose their place). A
 group below ``volunteers_needed`` for ``weeks_short_to_close`` weeks, or out of money, closes
-and releases its members and volunteers. Residents start new groups at a steady rate.
+and releases its members and volunteers. Groups also fold at ``fold_per_year`` for reasons
+outside the model; residents start new groups at ``refill_per_year`` for each group the place
+is short of ``groups.count`` (density-dependent founding: the place's venues, organisers and
+funders, which ``groups.count`` stands for, are taken up again; assumption) plus
+``new_per_year_per_10k``. With constant levers the number of groups settles within a year or so
+at ``count x refill / (refill + fold + other closures)`` (the earlier rule, a constant founding
+rate with closures only for want of volunteers or money, let the number of groups drift for
+years).
 """
 
 from __future__ import annotations
@@ -117,6 +124,8 @@ class Groups(Mechanism):
     def step(self, model, u: np.ndarray) -> None:
         r, g, c, week = model.residents, model.groups, model.cfg, model.week
         gp, t = c.groups, model.tally
+        # own stream, a fixed block (at least 4,096 groups) every week, whatever the state
+        fold_u = model.streams["community_flex"].random(max(4096, g.n), dtype=np.float32)[: g.n]
 
         # 1. members leave; unaccompanied low-confidence newcomers are likelier to; programme
         #    participants leave when their course ends
@@ -157,7 +166,9 @@ class Groups(Mechanism):
             self._grants(model, community)
             short = community & (g.volunteers < gp.volunteers_needed)
             g.weeks_short = np.where(short, g.weeks_short + 1, 0)
-            closing = community & ((g.weeks_short >= gp.weeks_short_to_close) | (g.funds < 0))
+            folded = community & (fold_u < weekly_prob(gp.fold_per_year))
+            t["groups_folded"] += int(folded.sum())
+            closing = community & ((g.weeks_short >= gp.weeks_short_to_close) | (g.funds < 0) | folded)
             if closing.any():
                 g.open = g.open & ~closing
                 g.closed_week = np.where(closing, week, g.closed_week)
@@ -170,14 +181,21 @@ class Groups(Mechanism):
             self._trim_over_capacity(model)
 
         # 4. new groups started by residents, and by community developers where demand is unmet
-        k = int(model.streams["community"].poisson(gp.new_per_year_per_10k * r.n / 10_000 / 52.0))
+        community_open = int(np.count_nonzero(g.open & (g.fixed_weeks == 0))) if g.n else 0
+        founding = gp.new_per_year_per_10k * r.n / 10_000 + gp.refill_per_year * max(gp.count - community_open, 0)
+        k = int(model.streams["community"].poisson(founding / 52.0))
         self._start_groups(model, u[2], k, kinds=None)
         cd = c.community_development
-        k_dev = int(model.streams["development"].poisson(cd.fte * cd.groups_per_fte_year / 52.0))
+        # The development stream gives one number a week whatever the levers (common random
+        # numbers): this week's developer groups are drawn from a generator it seeds. Drawing the
+        # Poisson count and the groups' attributes from the stream itself used a number of
+        # values that depended on community_development.fte.
+        dev = np.random.Generator(np.random.PCG64(int(model.streams["development"].integers(2**63))))
+        k_dev = int(dev.poisson(cd.fte * cd.groups_per_fte_year / 52.0))
         if k_dev and model.unmet_by_kind.sum() >= 1:
             kinds = np.argsort(-model.unmet_by_kind, kind="stable")[:k_dev]
             kinds = np.resize(kinds, k_dev).astype(np.int8)
-            self._start_groups(model, u[2], k_dev, kinds=kinds)
+            self._start_groups(model, u[2], k_dev, kinds=kinds, rng=dev)
             model.unmet_by_kind[kinds] = 0
             t["groups_started_by_developers"] += k_dev
         model.unmet_by_kind *= 0.95  # unmet demand is remembered for a few months
@@ -220,13 +238,15 @@ class Groups(Mechanism):
         model.tally["members_displaced"] += int(out.sum())
         g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
 
-    def _start_groups(self, model, key: np.ndarray, k: int, kinds: np.ndarray | None) -> None:
-        """Open ``k`` groups (of ``kinds`` if given, else random kinds); their founders are free
-        volunteers with the lowest luck key this week."""
+    def _start_groups(self, model, key: np.ndarray, k: int, kinds: np.ndarray | None,
+                      rng: np.random.Generator | None = None) -> None:
+        """Open ``k`` groups (of ``kinds`` if given, else random kinds), their attributes drawn
+        from ``rng`` (default: the community stream); their founders are free volunteers with
+        the lowest luck key this week."""
         r, g, gp = model.residents, model.groups, model.cfg.groups
         if k == 0:
             return
-        rng = model.streams["community"] if kinds is None else model.streams["development"]
+        rng = model.streams["community"] if rng is None else rng
         rows = new_group_rows(g, k, model.cfg, rng, model.n_neighbourhoods, model.week)
         if kinds is not None:
             g.kind[rows] = kinds

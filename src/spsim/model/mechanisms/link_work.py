@@ -1,11 +1,19 @@
-"""Step 6, link work: waiting list, caseload, contacts, matching, accompaniment, discharge.
+"""Step 7, link work: waiting list, caseload, contacts, matching, accompaniment, discharge.
 
 Order within the week: people on the waiting list may give up (reneging); clients may drop
-out; remaining clients get this week's contact; clients who have had all their contacts are
-discharged (feedback goes to their practice); free caseload places are filled from the
-waiting list by the waiting policy, and a share of those taken on never engage; clients at the
-matching contact are matched to a group with a free place; low-confidence clients are
-accompanied, which costs one extra contact.
+out (more often before the effective dose: Mercer et al. 2019 found only 45% of referred
+patients saw the link worker 3 or more times); clients of workers in post and not on leave get
+this week's contact; clients who have had their planned contacts, or whose goals are met (no
+need left and not lonely, after at least ``contacts_min`` contacts), are discharged (feedback
+goes to their practice); free caseload places of workers in post are filled from the waiting
+list by the waiting policy, and a share of those taken on never engage. Each new client's plan
+follows their needs (``contacts_min`` + ``contacts_per_need`` per further need, up to
+``contacts_per_client``; Polley, seeds/004: some need a couple of sessions, some many) and is
+shortened under caseload pressure (divided by 1 + ``pressure_shortening`` x the waiting list
+over the caseload places, that ratio capped at 1), never below two contacts. From the ``effective_dose``-th
+contact the client gains confidence and, at ``match_at_contact``, is matched to a group with a
+free place; low-confidence clients are accompanied, which costs one extra contact.
+``model.lw_effective`` marks clients past the effective dose.
 """
 
 from __future__ import annotations
@@ -22,10 +30,11 @@ from .referral import ACTIVE, WAITING
 def leave_link_work(model, mask: np.ndarray) -> None:
     r = model.residents
     if mask.dtype == bool:
-        mask = np.flatnonzero(mask)  # seven column writes through a short index list, not a full mask
+        mask = np.flatnonzero(mask)  # column writes through a short index list, not a full mask
     r.lw_status[mask] = 0
     r.lw_worker[mask] = -1
     r.lw_contacts[mask] = 0
+    r.lw_planned[mask] = 0
     r.lw_accompanied[mask] = False
     r.lw_team[mask] = -1
     r.lw_since[mask] = model.week
@@ -39,6 +48,8 @@ class LinkWork(Mechanism):
 
     def init(self, model) -> None:
         self.contacts = np.array([spec[2] for spec in team_specs(model.cfg)], dtype=np.int16)
+        self.take_rate = 0.0  # residents taken off the waiting list per week (smoothed)
+        model.lw_effective = np.zeros(model.residents.n, bool)
 
     def step(self, model, u: np.ndarray) -> None:
         r, c, week = model.residents, model.cfg, model.week
@@ -47,29 +58,41 @@ class LinkWork(Mechanism):
         status = r.lw_status
 
         reneged = (status == WAITING) & (u[0] < c.referral.reneging_per_week)
-        dropped = (status == ACTIVE) & (u[0] < lw.dropout_per_week)
-        leave_link_work(model, reneged | dropped)
+        # drop-out: the same element-wise rule on the clients' index list
+        act = np.flatnonzero(status == ACTIVE)
+        early = r.lw_contacts[act] < lw.effective_dose
+        p_drop = np.where(early, lw.dropout_per_week + lw.early_dropout_per_week, lw.dropout_per_week)
+        gone = u[0][act] < p_drop
+        dropped = act[gone]
+        leave_link_work(model, np.concatenate([np.flatnonzero(reneged), dropped]))
 
-        act = np.flatnonzero(r.lw_status == ACTIVE)
+        # this week's contact, for clients of workers at work
+        act = act[~gone]
+        on_caseload = act
+        away = ~workers.in_post | workers.on_leave if workers.n else np.zeros(0, bool)
+        act = act[~away[r.lw_worker[act]]] if workers.n else act
         r.lw_contacts[act] += 1
-        required = self.contacts[np.maximum(r.lw_team[act], 0)] + r.lw_accompanied[act]
+        reached = act[r.lw_contacts[act] == lw.effective_dose]
+        required = r.lw_planned[act] + r.lw_accompanied[act]
+        goals_met = ((r.lw_contacts[act] >= min(lw.contacts_min, lw.effective_dose))
+                     & (r.needs[act] == 0) & ~r.lonely[act])
         done = np.zeros(r.n, dtype=bool)
-        done[act[r.lw_contacts[act] >= required]] = True
+        done[act[(r.lw_contacts[act] >= required) | goals_met]] = True
         if done.any():
-            k = np.bincount(r.practice[done], minlength=model.practices.n)
             pr = model.practices
-            gain = 1.0 - (1.0 - c.practices.feedback_gain) ** k
-            pr.referral = pr.referral + gain * np.maximum(c.practices.referral_max - pr.referral, 0.0)
-            pr.feedback = pr.feedback + k
+            pr.feedback = pr.feedback + np.bincount(r.practice[done], minlength=pr.n)
             workers.supported = workers.supported + np.bincount(r.lw_worker[done], minlength=workers.n)
             r.times_supported[done] += 1
+        t["lw_goals_met"] += int(np.count_nonzero(goals_met & (r.lw_contacts[act] < required)))
         leave_link_work(model, done)
         model.discharged = done
 
-        # intake from the waiting list into free caseload places, team by team
+        # intake from the waiting list into free caseload places of workers at work, team by team
         workers.clients = np.bincount(r.lw_worker[r.lw_status == ACTIVE], minlength=workers.n)
-        free = np.maximum(workers.caseload_cap - workers.clients, 0)
+        free = np.where(away, 0, np.maximum(workers.caseload_cap - workers.clients, 0)) if workers.n else free_none()
         waiting = np.flatnonzero(r.lw_status == WAITING)
+        cap_total = max(int((workers.caseload_cap * workers.in_post).sum()), 1) if workers.n else 1
+        pressure = 1.0 + lw.pressure_shortening * min(waiting.size / cap_total, 1.0)
         takes, engaged = [], []
         for team in np.unique(workers.team):
             queue = waiting[r.lw_team[waiting] == team]
@@ -90,32 +113,41 @@ class LinkWork(Mechanism):
         take = np.concatenate(takes) if takes else np.zeros(0, np.int64)
         eng = np.concatenate(engaged) if engaged else np.zeros(0, np.int64)
         waits = week - r.lw_since[take]
+        model.taken_on, model.taken_on_waits = take, waits  # for outcomes by group (model/breakdown.py)
         not_engaged = np.zeros(r.n, dtype=bool)
         not_engaged[np.setdiff1d(take, eng, assume_unique=True)] = True
         leave_link_work(model, not_engaged)
         r.lw_status[eng] = ACTIVE
         r.lw_contacts[eng] = 1
         r.lw_since[eng] = week
+        r.lw_planned[eng] = self.plan(model, eng, pressure)
         workers.clients = np.bincount(r.lw_worker[r.lw_status == ACTIVE], minlength=workers.n)
         model.intake_this_week = np.zeros(r.n, dtype=bool)
         model.intake_this_week[eng] = True
+        if lw.effective_dose == 1:
+            reached = np.concatenate([reached, eng])
 
-        # contacts: confidence grows; matching to a group at the matching contact
-        active = r.lw_status == ACTIVE
+        # contacts past the effective dose: confidence grows; matching to a group at the matching contact
         effect = lw.effect_on_residents
-        r.confidence[active] = np.minimum(r.confidence[active] + effect * lw.confidence_gain_per_contact, 1.0)
+        contacted = np.concatenate([act[r.lw_status[act] == ACTIVE], eng])
+        dosed = contacted[r.lw_contacts[contacted] >= lw.effective_dose]
+        r.confidence[dosed] = np.minimum(r.confidence[dosed] + effect * lw.confidence_gain_per_contact, 1.0)
         # with a partial effect only a fixed share of clients (by their fixed key) is matched
-        act = np.flatnonzero(active)
-        to_match = act[
-            (r.lw_contacts[act] == lw.match_at_contact) & (r.group[act] < 0) & (r.queue_key[act] < effect)
+        to_match = contacted[
+            (r.lw_contacts[contacted] == lw.match_at_contact) & (r.group[contacted] < 0)
+            & (r.queue_key[contacted] < effect)
         ]
         matched = allocate_places(model, to_match, preferred_kind(r, to_match))
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True
         r.group_accompanied[low] = True
+        effective = np.zeros(r.n, bool)
+        still_on = np.concatenate([on_caseload[r.lw_status[on_caseload] == ACTIVE], eng])
+        effective[still_on[r.lw_contacts[still_on] >= lw.effective_dose]] = True
+        model.lw_effective = effective
 
         t["lw_reneged"] += int(reneged.sum())
-        t["lw_dropouts"] += int(dropped.sum())
+        t["lw_dropouts"] += int(dropped.size)
         t["clients_supported"] += int(done.sum())
         t["lw_taken_on"] += int(take.size)
         t["lw_intake"] += int(eng.size)
@@ -123,5 +155,21 @@ class LinkWork(Mechanism):
         t["lw_wait_weeks_sum"] += int(waits.sum())
         t["lw_matched"] += int(matched.size)
         t["lw_accompanied"] += int(low.size)
-        if take.size:
-            model.recent_wait_weeks = 0.9 * model.recent_wait_weeks + 0.1 * float(waits.mean())
+        t["lw_reached_dose"] += int(reached.size)
+        # the wait the service quotes to referrers: the waiting list over the weekly take-on (smoothed)
+        self.take_rate = 0.9 * self.take_rate + 0.1 * take.size
+        still = int(np.count_nonzero(r.lw_status == WAITING))
+        quoted = min(still / self.take_rate, 104.0) if self.take_rate > 1e-9 else (104.0 if still else 0.0)
+        model.recent_wait_weeks = 0.9 * model.recent_wait_weeks + 0.1 * quoted
+
+    def plan(self, model, who: np.ndarray, pressure: float) -> np.ndarray:
+        """Contacts planned for new clients ``who``: by their needs, shortened under pressure."""
+        r, lw = model.residents, model.cfg.link_workers
+        units = popcount8(r.needs[who]).astype(np.int64) + r.lonely[who]
+        base = lw.contacts_min + lw.contacts_per_need * np.maximum(units - 1, 0)
+        cap = self.contacts[np.maximum(r.lw_team[who], 0)]
+        return np.clip(np.round(base / pressure), np.minimum(2, cap), cap).astype(np.int16)
+
+
+def free_none() -> np.ndarray:
+    return np.zeros(0, np.int64)

@@ -5,16 +5,29 @@ a caseload, are past the cool-down after their last spell, and some link-work te
 (extra teams by age band and number of needs first, then the main team). Routes:
 
 - GP: at a consultation that was mainly social, the practice recognises the need
-  (``practices.recognition``) and refers (``practices.referral``, which grows with feedback and
-  falls when waits are long; x ``app.gp_referral_multiplier`` with a referral app);
+  (``practices.recognition``) and refers with its current willingness (``practices.referral`` at
+  the start; x ``app.gp_referral_multiplier`` with a referral app). Willingness follows a target
+  over ``demand.gp_memory_weeks``: discharges fed back (a visible, responsive service) raise the
+  target towards ``practices.referral_max``, the wait the service quotes (waiting list / weekly
+  intake) divides it. The target is a function of the service's state, so willingness settles
+  where the demand it makes matches what the service can do (assumption; the earlier rule only
+  ever raised willingness, so demand ratcheted up and the waiting list grew for years);
 - self-referral (x ``app.self_referral_multiplier`` with an app);
 - community connectors: each tie who is a connector signposts a resident in need at
   ``connectors.signpost_per_year``; a share goes to a link worker, the rest straight to a group;
 - proactive outreach ('Flow'): lonely residents at the periphery are found at
   ``outreach.per_year``; during a lockdown shielding residents in need are called at
-  ``shock.shielding_outreach_per_year``.
+  ``shock.shielding_outreach_per_year``;
+- in-reach and talks to groups: link workers with free caseload places beyond their waiting list
+  find ``demand.inreach_per_spare_place`` clients per free place per week, on practice lists
+  (long-term condition, 65+ or living alone) and among group members in need (test beds,
+  seeds/000: link workers reaching out to the community);
+- the voluntary sector's own referrals (advice services: debt, housing, employment needs) and
+  adult social care (65+ with a long-term condition), at yearly rates divided by the same
+  quoted-wait factor as GPs'.
 
-A share ``referral.refusal`` of referrals is refused.
+A share ``referral.refusal`` of referrals is refused. Every route is counted
+(``referrals_<route>``; they sum to ``referrals``).
 """
 
 from __future__ import annotations
@@ -27,6 +40,30 @@ from .base import Mechanism, below
 from .groups import allocate_places, preferred_kind
 
 WAITING, ACTIVE = 1, 2
+#: referral routes, in the order they are tried (a resident is counted under the first that refers)
+ROUTES = ("gp", "self", "connector", "outreach", "inreach", "groups", "vcs", "social_care")
+PRACTICAL_NEEDS = np.uint8(0b111)  # debt, housing, employment
+
+
+def spare_places(model) -> int:
+    """Free caseload places of workers in post beyond the waiting list (0 when there is a queue)."""
+    w = model.link_workers
+    if w.n == 0:
+        return 0
+    free = int(np.maximum(w.caseload_cap * w.in_post - w.clients, 0).sum())
+    return max(free - int(np.count_nonzero(model.residents.lw_status == WAITING)), 0)
+
+
+def update_willingness(model, state: dict) -> None:
+    """Practices' willingness to refer follows a target set by what they see of the service."""
+    c, pr = model.cfg, model.practices
+    pc, mem = c.practices, c.demand.gp_memory_weeks
+    k = np.bincount(model.residents.practice[model.discharged], minlength=pr.n)
+    fed = state["fed_back"]
+    fed += (52.0 * k - fed) / mem  # discharges fed back per year, smoothed
+    target = pc.referral_max - (pc.referral_max - pc.referral) * (1.0 - pc.feedback_gain) ** fed
+    target = target / (1.0 + pc.waiting_discouragement * model.recent_wait_weeks / 10.0)
+    pr.referral = pr.referral + (target - pr.referral) / mem
 
 
 def serving_team(model, who: np.ndarray) -> np.ndarray:
@@ -49,9 +86,15 @@ class Referral(Mechanism):
     stream = "referral"
     rows = 5
 
+    def init(self, model) -> None:
+        self.state = {"fed_back": np.zeros(model.practices.n)}
+
     def step(self, model, u: np.ndarray) -> None:
         r, c, week = model.residents, model.cfg, model.week
         rp, t = c.referral, model.tally
+        # own stream, a fixed block every week: in-reach, talks to groups, VCS, social care
+        v = model.streams.uniforms("referral_routes", 4, r.n)
+        update_willingness(model, self.state)
         in_need = (r.needs != 0) | r.lonely
         eligible = (r.lw_status == 0) & (r.lw_eligible_from <= week) & in_need
         team = np.full(r.n, -1, np.int8)
@@ -63,7 +106,7 @@ class Referral(Mechanism):
         pr = model.practices
         discourage = 1.0 + c.practices.waiting_discouragement * model.recent_wait_weeks / 10.0
         gp_mult = c.app.gp_referral_multiplier if app else 1.0
-        p_gp = np.minimum(pr.recognition * pr.referral * gp_mult / discourage, 1.0)
+        p_gp = np.minimum(pr.recognition * pr.referral * gp_mult, 1.0)
         by_gp = np.zeros(r.n, bool)
         at_gp = np.flatnonzero(eligible & model.seen_social)  # the same rule on the rows it can pick
         by_gp[at_gp[u[0][at_gp] < p_gp[r.practice[at_gp]]]] = True
@@ -99,7 +142,37 @@ class Referral(Mechanism):
                 rate = rate + np.where(shielding, c.shock.shielding_outreach_per_year, 0.0)
             by_outreach[who[u[4][who] < weekly_prob(rate)]] = True
 
-        referred = by_gp | by_self | by_connector | by_outreach
+        # link workers with spare capacity reach out; the voluntary sector and social care refer
+        d = c.demand
+        taken = by_gp | by_self | by_connector | by_outreach
+        # (the same element-wise rules on the index list of residents still open to a route)
+        open_idx = np.flatnonzero(eligible & ~taken)
+        spare = spare_places(model)
+        counts = {}
+        found = []
+        if spare and d.inreach_per_spare_place > 0 and open_idx.size:
+            effort = d.inreach_per_spare_place * spare
+            on_list = r.ltc[open_idx] | (r.age_band[open_idx] == 2) | r.lives_alone[open_idx]
+            listed = open_idx[on_list]
+            p = min(effort * (1.0 - d.inreach_groups_share) / max(listed.size, 1), 1.0)
+            hit = listed[v[0][listed] < p]
+            rest = open_idx if hit.size == 0 else np.setdiff1d(open_idx, hit, assume_unique=True)
+            members = rest[r.group[rest] >= 0]
+            p = min(effort * d.inreach_groups_share / max(members.size, 1), 1.0)
+            hit_g = members[v[1][members] < p]
+            counts["inreach"], counts["groups"] = hit.size, hit_g.size
+            found += [hit, hit_g]
+            open_idx = np.setdiff1d(rest, hit_g, assume_unique=True)
+        p_vcs = below(weekly_prob(d.vcs_per_year) / discourage)
+        vcs = ((r.needs[open_idx] & PRACTICAL_NEEDS) != 0) & (v[2][open_idx] < p_vcs)
+        p_sc = below(weekly_prob(d.social_care_per_year) / discourage)
+        sc = ~vcs & (r.age_band[open_idx] == 2) & r.ltc[open_idx] & (v[3][open_idx] < p_sc)
+        counts["vcs"], counts["social_care"] = int(vcs.sum()), int(sc.sum())
+        found += [open_idx[vcs], open_idx[sc]]
+
+        referred = taken.copy()
+        for idx in found:
+            referred[idx] = True
         refused = referred & (u[2] < rp.refusal)
         accepted = referred & ~refused
 
@@ -109,10 +182,11 @@ class Referral(Mechanism):
         r.lw_since[accepted] = week
         r.lw_team[accepted] = team[accepted]
         model.referred_this_week = referred
+        model.refused_this_week = refused  # for outcomes by group (model/breakdown.py)
         t["referrals"] += int(referred.sum())
-        t["referrals_gp"] += int(by_gp.sum())
-        t["referrals_self"] += int(by_self.sum())
-        t["referrals_connector"] += int(by_connector.sum())
-        t["referrals_outreach"] += int(by_outreach.sum())
+        for route, mask in zip(ROUTES[:4], (by_gp, by_self, by_connector, by_outreach), strict=True):
+            t["referrals_" + route] += int(np.count_nonzero(mask))
+        for route in ROUTES[4:]:
+            t["referrals_" + route] += int(counts.get(route, 0))
         t["referrals_refused"] += int(refused.sum())
         t["referrals_accepted"] += int(accepted.sum())

@@ -1,5 +1,9 @@
-"""Step 8, volunteering: formal volunteering comes and goes; residents helped by a link worker
-go on to volunteer for a group (spillover), adding places."""
+"""Step 9, volunteering: formal volunteering comes and goes; residents helped by a link worker
+go on to volunteer for a group (spillover), adding places where they can be used: a spillover
+volunteer whose own group cannot use more volunteers (already at ``groups.max_places``) goes, like
+those without a group, to an open community group that can, of a kind where demand went unmet
+first, then with the fewest volunteers (assumption; before, extra volunteers often went to groups
+already at their cap, so spillover added places nobody could use)."""
 
 from __future__ import annotations
 
@@ -42,14 +46,18 @@ class Volunteering(Mechanism):
         spill = spill[u[1][spill] < p_spill]
         community = g.open & (g.fixed_weeks == 0) if g.n else np.zeros(0, bool)
         if spill.size and community.any():
+            gp = c.groups
+            can_grow = community & (gp.places_per_volunteer * g.volunteers < gp.max_places)
             own = r.group[spill]
-            own_open = (own >= 0) & community[np.maximum(own, 0)]
+            own_open = (own >= 0) & can_grow[np.maximum(own, 0)]
             target = np.where(own_open, own, -1)
-            # the rest go to open groups with the fewest volunteers, round-robin
+            # the rest go to open groups that can use them: unmet kinds first, then fewest volunteers
             rest = np.flatnonzero(target < 0)
             if rest.size:
-                open_ids = np.flatnonzero(community)
-                by_need = open_ids[np.lexsort((open_ids, g.volunteers[open_ids]))]
+                pool = can_grow if can_grow.any() else community
+                open_ids = np.flatnonzero(pool)
+                unmet = -model.unmet_by_kind[g.kind[open_ids]]
+                by_need = open_ids[np.lexsort((open_ids, g.volunteers[open_ids], unmet))]
                 target[rest] = by_need[np.arange(rest.size) % by_need.size]
             r.volunteer_group[spill] = target
             r.volunteer[spill] = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from .base import P, Section
 from .community import (
@@ -26,9 +26,9 @@ from .community import (
     VolunteeringParams,
 )
 from .people import HealthParams, LonelinessParams, NeedsParams, WellbeingParams
-from .place import NetworkParams, PopulationParams, PracticeParams, SimulationParams
+from .place import NetworkParams, PopulationParams, PracticeParams, PracticeRow, SimulationParams
 from .scenario import CostParams, ShockParams
-from .service import LinkWorkerParams, ReferralParams, TeamParams
+from .service import DemandParams, LinkWorkerParams, ReferralParams, TeamParams, WorkforceParams
 
 
 class Config(Section):
@@ -41,10 +41,14 @@ class Config(Section):
     loneliness: LonelinessParams = LonelinessParams()
     wellbeing: WellbeingParams = WellbeingParams()
     practices: PracticeParams = PracticeParams()
+    practice_list: list[PracticeRow] = P([], unit="-", source="the planner's table (spsim place)",
+                                         doc="The place's GP practices one by one (see PracticeRow); residents inherit practice, age mix and deprivation from them")
     referral: ReferralParams = ReferralParams()
     link_workers: LinkWorkerParams = LinkWorkerParams()
     groups: GroupParams = GroupParams()
     volunteering: VolunteeringParams = VolunteeringParams()
+    demand: DemandParams = DemandParams()
+    workforce: WorkforceParams = WorkforceParams()
     teams: list[TeamParams] = P([], unit="-", source="local model", doc="Extra link-work teams (see TeamParams)")
     connectors: ConnectorParams = ConnectorParams()
     community_development: CommunityDevelopmentParams = CommunityDevelopmentParams()
@@ -54,6 +58,16 @@ class Config(Section):
     grants: GrantParams = GrantParams()
     shock: ShockParams = ShockParams()
     costs: CostParams = CostParams()
+
+    @field_validator("practice_list")
+    @classmethod
+    def _unique_practices(cls, v: list[PracticeRow]) -> list[PracticeRow]:
+        seen: set[str] = set()
+        for row in v:
+            if row.name in seen:
+                raise ValueError(f"practice {row.name!r} is listed twice")
+            seen.add(row.name)
+        return v
 
 
 def parameter_table(model: type[BaseModel] = Config, prefix: str = "") -> list[dict[str, Any]]:
@@ -96,6 +110,7 @@ __all__ = [
     "Config",
     "ConnectorParams",
     "CostParams",
+    "DemandParams",
     "GrantParams",
     "GroupParams",
     "HealthParams",
@@ -107,6 +122,7 @@ __all__ = [
     "P",
     "PopulationParams",
     "PracticeParams",
+    "PracticeRow",
     "ProgrammeParams",
     "ReferralParams",
     "Section",
@@ -115,5 +131,6 @@ __all__ = [
     "TeamParams",
     "VolunteeringParams",
     "WellbeingParams",
+    "WorkforceParams",
     "parameter_table",
 ]

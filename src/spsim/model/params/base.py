@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def P(default: Any, *, unit: str, source: str, doc: str, ge=None, le=None, gt=None, lt=None):
@@ -21,12 +21,8 @@ def P(default: Any, *, unit: str, source: str, doc: str, ge=None, le=None, gt=No
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    """A strict section: unknown keys are errors, and values must already have the field's type
+    (``size = "500"`` or ``enabled = "yes"`` is refused rather than converted; ``weeks = true`` is not 1).
+    pydantic's strict mode still takes a whole number where a decimal one is expected (``fte = 2``)."""
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_for_number(cls, v: Any, info: ValidationInfo) -> Any:
-        """pydantic would read ``weeks = true`` as 1; a true/false where a number belongs is a mistake."""
-        if isinstance(v, bool) and cls.model_fields[info.field_name].annotation in (int, float):
-            raise ValueError("expected a number, not true/false")
-        return v
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)

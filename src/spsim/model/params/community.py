@@ -38,8 +38,12 @@ class GroupParams(Section):
                                  doc="Mean weekly income as a share of cost (varies by group)")
     initial_funds_weeks: float = P(52.0, ge=0, le=5200, unit="weeks of cost", source="assumption",
                                    doc="Mean starting reserves in weeks of running cost (exponential)")
-    new_per_year_per_10k: float = P(4.0, ge=0, le=1000, unit="groups per 10,000 residents per year", source="assumption",
-                                    doc="Groups started by residents themselves")
+    new_per_year_per_10k: float = P(0.0, ge=0, le=1000, unit="groups per 10,000 residents per year", source="assumption",
+                                    doc="Groups started by residents beyond those replacing groups that fold (growth of the sector)")
+    fold_per_year: float = P(0.2, ge=0, le=10, unit="per group-year", source="assumption (small groups' organisers move on, venues are lost)",
+                             doc="Rate at which open community groups fold for reasons outside the model (organisers move on, venues are lost)")
+    refill_per_year: float = P(1.0, ge=0, le=52, unit="per missing group per year", source="assumption (density-dependent founding, as in organisational ecology: Hannan & Freeman 1989)",
+                               doc="Residents start new groups at this rate for each group the place is short of groups.count (venues, organisers and funders freed by closures are taken up again)")
 
 
 class VolunteeringParams(Section):

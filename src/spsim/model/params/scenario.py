@@ -19,7 +19,19 @@ class ShockParams(Section):
 
 
 class CostParams(Section):
-    gp_consultation_gbp: float = P(39.0, ge=0, le=1e4, unit="GBP", source="PSSRU (33-45)",
+    """Unit costs and values. The model itself uses only the GP and A&E costs (its cost columns);
+    the other values are read by ``spsim compare`` and ``spsim optimise`` (docs/compare.md)."""
+    gp_consultation_gbp: float = P(39.0, ge=0, le=1e4, unit="GBP (2014/15 prices)",
+                                   source="PSSRU Unit Costs of Health and Social Care 2015 (11.7-minute surgery consultation, 33-44); not re-checked against the current (2024) manual: assumption that it is still of the right order",
                                    doc="Cost of a GP consultation")
     ae_attendance_gbp: float = P(126.0, ge=0, le=1e5, unit="GBP", source="NHS reference costs via NICE NG94 (114-138)",
                                  doc="Cost of an A&E attendance")
+    connector_gbp_per_year: float = P(200.0, ge=0, le=1e6, unit="GBP per active connector per year",
+                                      source="assumption (a day of training amortised, expenses and a share of a coordinator; no published unit cost found)",
+                                      doc="Cost of supporting one community connector for a year (connectors are volunteers, not paid)")
+    loneliness_value_gbp_per_person_year: float = P(9_537.0, ge=0, le=1e6, unit="GBP per person-year (2019 prices)",
+                                                    source="DCMS Loneliness monetisation report (Peytrignet, Garforth-Bles & Keohane, Simetrica-Jacobs, 2020): wellbeing, health and productivity cost of chronic loneliness",
+                                                    doc="Value of one person-year of chronic loneliness avoided")
+    wellby_gbp: float = P(13_000.0, ge=0, le=1e6, unit="GBP per WELLBY (2019 prices)",
+                          source="HM Treasury Green Book supplementary guidance: wellbeing (2021), central value (range 10,000-16,000)",
+                          doc="Value of one point of life satisfaction (0-10) for one person for one year")
