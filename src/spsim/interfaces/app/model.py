@@ -34,13 +34,12 @@ def _weekly(key: str):
 
 
 def referral_chance(m) -> float:
-    """This week's chance (%) that a GP refers a recognised social need, as the referral rule computes
-    it (mechanisms/referral.py): the practices' learned referral chance (mean over registered
-    patients; R1 raises it), times the app's multiplier if any, divided by the wait's discouragement (B1)."""
+    """This week's chance (%) that a GP refers a recognised social need, as the referral rule uses it
+    (mechanisms/referral.py): the practices' willingness (mean over registered patients; discharges
+    fed back raise it, R1, and the quoted wait divides it, B1), times the app's multiplier if any."""
     c, pr = m.cfg, m.practices
-    discourage = 1.0 + c.practices.waiting_discouragement * m.recent_wait_weeks / 10.0
     mult = c.app.gp_referral_multiplier if c.app.enabled else 1.0
-    return 100.0 * float(np.average(pr.referral, weights=pr.list_size)) * mult / discourage
+    return 100.0 * min(float(np.average(pr.referral, weights=pr.list_size)) * mult, 1.0)
 
 
 def _dropped(m) -> float:
