@@ -16,6 +16,8 @@ import mesa
 import numpy as np
 
 from ...model.agents import LinkWorker
+from ...model.mechanisms.link_work import LinkWork
+from ...model.mechanisms.workforce import Workforce
 from ...model.population import build_link_workers
 from ...model.simulation import SocialPrescribingModel
 from .presets import CLASSROOM, CLASSROOM_WEEKS, classroom_config
@@ -114,6 +116,9 @@ class ClassroomModel(SocialPrescribingModel):
         self.link_workers = build_link_workers(cfg)
         for i in range(self.link_workers.n):
             LinkWorker(self, i)
+        for mech in self.mechanisms:  # mechanisms that keep per-post state start again with the new posts
+            if isinstance(mech, Workforce | LinkWork):
+                mech.init(self)
         self.preset = preset
         self.previous = None  # the series of the run before the last Reset (drawn faintly), if any
         self.previous_label = ""
