@@ -453,10 +453,10 @@ A social prescribing system is not a pipe: what comes out feeds back into what g
 contains three feedback loops (docs/ODD.md), and the app's *Town and referral loop* tab draws them:
 
 - **R1, reinforcing**: when a link worker discharges a client, the practice hears about it; GPs who
-  see results refer more (`practices.feedback_gain`: each discharge moves a practice's referral
-  chance part of the way to its ceiling `practices.referral_max`).
+  see results refer more (`practices.feedback_gain`: discharges fed back raise the target of a
+  practice's willingness to refer towards its ceiling `practices.referral_max`).
 - **B1, balancing**: when the wait is long, GPs refer less (`practices.waiting_discouragement`: the
-  referral chance is divided by 1 + discouragement x wait / 10 weeks). A queue limits its own growth.
+  target is divided by 1 + discouragement x wait / 10 weeks). A queue limits its own growth.
 - **R2, reinforcing**: residents who were helped may go on to volunteer (`volunteering.spillover`);
   each volunteer makes group places (`groups.places_per_volunteer`), and groups short of volunteers
   close. More places let more residents join, some of whom volunteer in turn.
@@ -477,20 +477,17 @@ WEEKS = 104
 
 
 def run_town(extra=(), seed=1):
-    \"\"\"One classroom town for two years: the weekly timeseries, plus the practices' learned referral
-    chance (%) and the chance after the wait's discouragement, as the referral rule uses it.\"\"\"
+    \"\"\"One classroom town for two years: the weekly timeseries, plus the practices' willingness to
+    refer a recognised need (%), as the referral rule uses it.\"\"\"
     cfg = load_config(CLASSROOM_FILE, [f"simulation.seed={seed}", f"simulation.weeks={WEEKS}", *extra])
     model = SocialPrescribingModel(cfg)
-    learned, effective = [], []
+    chance = []
     for _ in range(cfg.simulation.burn_in_weeks + cfg.simulation.weeks):
         model.step()
         p = model.practices
-        learned.append(100 * np.average(p.referral, weights=p.list_size))  # R1 moves this
-        discourage = 1 + cfg.practices.waiting_discouragement * model.recent_wait_weeks / 10  # B1
-        effective.append(learned[-1] / discourage)
+        chance.append(100 * np.average(p.referral, weights=p.list_size))  # R1 raises it, B1 divides it
     ts = model.timeseries()
-    ts["referral_chance"] = learned[cfg.simulation.burn_in_weeks:]
-    ts["effective_chance"] = effective[cfg.simulation.burn_in_weeks:]
+    ts["referral_chance"] = chance[cfg.simulation.burn_in_weeks:]
     return ts
 
 
@@ -536,7 +533,7 @@ b1 = compare({
     "B1 cut": ["link_workers.fte=0.1", "practices.waiting_discouragement=0"],
 })
 plot(b1, {"lw_waiting": "waiting list (residents)", "referrals": "referrals per week",
-          "effective_chance": "chance a recognised need is referred (%)"}, "B1: the queue limits its own growth")
+          "referral_chance": "GPs' willingness to refer (%)"}, "B1: the queue limits its own growth")
 b1.groupby("setting", sort=False)[["lw_waiting", "referrals", "lw_wait_weeks_mean"]].mean().round(2)
 """),
     md("""
@@ -554,13 +551,13 @@ r1 = compare({
     "with R1 (default)": ["link_workers.fte=0.3"],
     "R1 cut": ["link_workers.fte=0.3", "practices.feedback_gain=0"],
 })
-plot(r1, {"referral_chance": "practices' learned referral chance (%)", "referrals": "referrals per week",
+plot(r1, {"referral_chance": "GPs' willingness to refer (%)", "referrals": "referrals per week",
           "clients_supported": "clients supported per week"}, "R1: discharges fed back, GPs refer more")
 r1.groupby("setting", sort=False)[["referral_chance", "referrals", "clients_supported"]].mean().round(3)
 """),
     md("""
-**Questions.** How fast does the learned referral chance climb (slowly: each discharge moves it
-0.2% of the way to its ceiling), and towards what? (Look up
+**Questions.** How fast does the willingness to refer move, and towards what? (It follows a target
+over `demand.gp_memory_weeks`.) (Look up
 `practices.referral_max` with `spsim params`.) R1 and B1 pull against each other: what happens to
 the wait when R1 brings in more referrals than the link workers can take?
 

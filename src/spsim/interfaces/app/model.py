@@ -16,6 +16,8 @@ import mesa
 import numpy as np
 
 from ...model.agents import LinkWorker
+from ...model.mechanisms.link_work import LinkWork
+from ...model.mechanisms.workforce import Workforce
 from ...model.population import build_link_workers
 from ...model.simulation import SocialPrescribingModel
 from .presets import CLASSROOM, CLASSROOM_WEEKS, classroom_config
@@ -34,13 +36,12 @@ def _weekly(key: str):
 
 
 def referral_chance(m) -> float:
-    """This week's chance (%) that a GP refers a recognised social need, as the referral rule computes
-    it (mechanisms/referral.py): the practices' learned referral chance (mean over registered
-    patients; R1 raises it), times the app's multiplier if any, divided by the wait's discouragement (B1)."""
+    """This week's chance (%) that a GP refers a recognised social need, as the referral rule uses it
+    (mechanisms/referral.py): the practices' willingness (mean over registered patients; discharges
+    fed back raise it, R1, and the quoted wait divides it, B1), times the app's multiplier if any."""
     c, pr = m.cfg, m.practices
-    discourage = 1.0 + c.practices.waiting_discouragement * m.recent_wait_weeks / 10.0
     mult = c.app.gp_referral_multiplier if c.app.enabled else 1.0
-    return 100.0 * float(np.average(pr.referral, weights=pr.list_size)) * mult / discourage
+    return 100.0 * min(float(np.average(pr.referral, weights=pr.list_size)) * mult, 1.0)
 
 
 def _dropped(m) -> float:
@@ -115,6 +116,9 @@ class ClassroomModel(SocialPrescribingModel):
         self.link_workers = build_link_workers(cfg)
         for i in range(self.link_workers.n):
             LinkWorker(self, i)
+        for mech in self.mechanisms:  # mechanisms that keep per-post state start again with the new posts
+            if isinstance(mech, Workforce | LinkWork):
+                mech.init(self)
         self.preset = preset
         self.previous = None  # the series of the run before the last Reset (drawn faintly), if any
         self.previous_label = ""
