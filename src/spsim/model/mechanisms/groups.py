@@ -183,8 +183,12 @@ class Groups(Mechanism):
         # 4. new groups started by residents, and by community developers where demand is unmet
         community_open = int(np.count_nonzero(g.open & (g.fixed_weeks == 0))) if g.n else 0
         founding = gp.new_per_year_per_10k * r.n / 10_000 + gp.refill_per_year * max(gp.count - community_open, 0)
-        k = int(model.streams["community"].poisson(founding / 52.0))
-        self._start_groups(model, u[2], k, kinds=None)
+        # one number a week from the community stream seeds this week's founding (its count and the
+        # new groups' attributes): founding depends on how many groups are open, so drawing from the
+        # stream itself used a number of values that differed between scenarios (common random numbers)
+        found = np.random.Generator(np.random.PCG64(int(model.streams["community"].integers(2**63))))
+        k = int(found.poisson(founding / 52.0))
+        self._start_groups(model, u[2], k, kinds=None, rng=found)
         cd = c.community_development
         # The development stream gives one number a week whatever the levers (common random
         # numbers): this week's developer groups are drawn from a generator it seeds. Drawing the
