@@ -358,6 +358,7 @@ KNOCKOUTS: tuple[KnockOut, ...] = (
       T_MECH + "test_formal_volunteering_stays_near_the_monthly_share[0.16]", what="volunteers never stop"),
     K("shock.volunteer_surge", M + "volunteering.py",
       "surge = c.shock.volunteer_surge if model.lockdown else 1.0", "surge = 1.0",
+      T_RULES + "test_volunteering_starts_surge_in_a_lockdown",
       T_LOCAL + "test_lockdown_stops_face_to_face_groups_and_surges_volunteering", what="no volunteering surge in the lockdown"),
     K("volunteering.spillover", M + "volunteering.py",
       "spill = spill[u[1][spill] < p_spill]", "spill = spill[:0]",

@@ -11,6 +11,7 @@ from conftest import spy
 from spsim.model import SocialPrescribingModel
 from spsim.model.config import load_config
 from spsim.model.mechanisms.referral import Referral
+from spsim.model.tables import popcount8
 from spsim.studies.runner import run_replicate
 
 CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
@@ -140,6 +141,17 @@ def test_teams_serve_only_their_residents():
     assert sorted(np.unique(m.link_workers.team).tolist()) == [0, 1, 2]
     assert m.link_workers.caseload_cap[m.link_workers.team == 2].sum() == 20
     r = m.residents
+    min_needs = m.cfg.teams[1].min_needs
+    routed = {"care": 0, "older_main": 0}
+
+    def after(model, u, _):  # at referral: the care team takes only residents with enough needs
+        ref = model.referred_this_week & (r.lw_status == 1)
+        units = popcount8(r.needs) + r.lonely
+        assert (units[ref & (r.lw_team == 2)] >= min_needs).all()
+        routed["care"] += int((ref & (r.lw_team == 2)).sum())
+        routed["older_main"] += int((ref & (r.lw_team == 0) & (r.age_band == 2)).sum())
+
+    spy(m, Referral, after=after)
     for _ in range(20):
         m.step()
         busy = r.lw_status > 0
@@ -152,6 +164,8 @@ def test_teams_serve_only_their_residents():
         active = r.lw_status == 2
         assert (m.link_workers.team[r.lw_worker[active]] == r.lw_team[active]).all()
         assert np.all(np.bincount(r.lw_worker[active], minlength=m.link_workers.n) <= m.link_workers.caseload_cap)
+    # both sides of the min_needs rule were exercised: older residents with fewer needs went to the main team
+    assert routed["care"] > 0 and routed["older_main"] > 0, routed
 
 
 def test_programme_participants_leave_after_the_course_and_programme_stays_open():

@@ -617,3 +617,21 @@ def test_connectors_stop_at_their_rate():
     k = int(before.sum())
     assert abs(stopped.sum() / k - p) <= binomial_tolerance(p, k)
     assert p > 2 * binomial_tolerance(p, k)
+
+
+def test_volunteering_starts_surge_in_a_lockdown():
+    """Non-volunteers start at weekly_prob(stop x share / (1 - share)), times shock.volunteer_surge
+    during a lockdown (so that without a surge the share stays at volunteering.monthly_share)."""
+    n = 20_000
+    dotted = {"population.size": n, "groups.count": 0, "shock.volunteer_surge": 4.0}
+    for lockdown in (False, True):
+        cfg = lockdown_cfg(**dotted) if lockdown else small_config(dotted)
+        m = make_model(cfg)
+        r = m.residents
+        r.volunteer = False
+        step_only(m, Volunteering)
+        assert m.lockdown == lockdown
+        v = cfg.volunteering
+        p = weekly_prob(v.stop_per_year * v.monthly_share / (1 - v.monthly_share)
+                        * (cfg.shock.volunteer_surge if lockdown else 1.0))
+        assert abs(r.volunteer.mean() - p) <= binomial_tolerance(p, n), (lockdown, r.volunteer.mean(), p)
