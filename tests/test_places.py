@@ -37,14 +37,16 @@ def test_a_smaller_copy_of_the_default_town_keeps_provision_per_resident():
     scaled, items = scale_place(cfg)
     keys = {s.key for s in items}
     assert {"link_workers.fte", "groups.count", "practices.count"} <= keys
-    # 2 FTE x 29 places x 0.2 = 11.6 places -> 12 whole places -> 12/29 FTE
-    assert scaled.link_workers.fte == pytest.approx(12 / 29)
+    # e.g. 2 FTE x 29 places x 0.2 = 11.6 places -> 12 whole places -> 12/29 FTE
+    per = cfg.link_workers.caseload_per_fte
+    places = round(cfg.link_workers.fte * per * 0.2)
+    assert scaled.link_workers.fte == pytest.approx(places / per)
     assert scaled.groups.count == 20 and scaled.practices.count == 1
     assert scaled.population.described == 10_000
     again, more = scale_place(scaled)  # scaling twice changes nothing
     assert more == [] and again == scaled
     m = SocialPrescribingModel(cfg, agents=False)
-    assert m.cfg == scaled and m.link_workers.caseload_cap.sum() == 12 and m.groups.n == 20
+    assert m.cfg == scaled and m.link_workers.caseload_cap.sum() == places and m.groups.n == 20
 
 
 def test_absolute_switch_and_programmatic_configs_keep_values_as_given():

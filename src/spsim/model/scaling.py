@@ -15,7 +15,7 @@ What scales, and how whole numbers are kept (the rule is written beside each ite
   (``round(fte x caseload_per_fte)``), so the scaled FTE is snapped to whole caseload places,
   ``round(f x fte x caseload_per_fte) / caseload_per_fte`` (at least one place if the team had any).
   Throughput per FTE and salary per caseload place are then exact; capacity per resident is off by
-  at most half a place (the 10,000-resident default town's 11.6 places become 12, +3.4%).
+  at most half a place (the 10,000-resident default town's 5.6 places become 6, +7.1%).
 - community groups at the start, community connectors and GP practices: rounded to whole numbers
   (practices at least 1); with a ``[[practice_list]]`` residents are shared in proportion to list size,
   so the list needs nothing.
