@@ -2,7 +2,7 @@
 
 The .ipynb files are generated, without outputs, so a review reads this file and the notebooks
 stay in step with it (tests/test_notebooks.py checks both that they match and that they run top
-to bottom). Sizes are small so all three run in well under two minutes; the notebooks say where
+to bottom). Sizes are small so all four run in about two minutes; the notebooks say where
 to make them bigger.
 """
 
@@ -23,9 +23,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-# the repository's configs/ folder, whether the notebook runs from notebooks/ or the repository root
-ROOT = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
-DEFAULT = ROOT / "configs" / "default.toml"
+import spsim
+
+
+def find_configs() -> Path:
+    """The repository's configs/ folder, from whatever folder the notebook was started in."""
+    for folder in (Path.cwd(), *Path.cwd().parents, Path(spsim.__file__).resolve().parents[2]):
+        if (folder / "configs" / "default.toml").is_file():
+            return folder / "configs"
+    raise FileNotFoundError("configs/default.toml not found: start Jupyter inside the spsim repository")
+
+
+CONFIGS = find_configs()
+DEFAULT = CONFIGS / "default.toml"
 plt.rcParams["figure.dpi"] = 90
 pd.set_option("display.width", 120)'''
 
@@ -184,7 +194,7 @@ a link worker (orange), on a caseload (purple) or in a group (green).
     code('''
 from spsim.interfaces.app.classroom import ClassroomModel, draw_town, draw_trends
 
-town = ClassroomModel(population=1000, fte=0.05, groups=4, seed=3, configs=ROOT / "configs")
+town = ClassroomModel(population=1000, fte=0.05, groups=4, seed=3, configs=CONFIGS)
 for _ in range(52):
     town.step()
 draw_town(town)
@@ -197,7 +207,7 @@ draw_trends(town)
 
 - Change `link_workers.fte` or `groups.count` above and run again.
 - Follow one resident through the run with `spsim.model.analyzers.ResidentHistory`.
-- Next notebook: the three levers as classroom experiments.
+- Next notebook: the three levers as classroom experiments; the fourth shows the feedback loops.
 """),
 ]
 
@@ -434,10 +444,172 @@ estimates[(estimates.outcome == "lonely") & (estimates.group == "all referred")]
 '''),
 ]
 
+# ---------------------------------------------------------------------------------------------
+LOOPS = [
+    md("""
+# Feedback loops: the waiting list, referrals, groups and volunteers
+
+A social prescribing system is not a pipe: what comes out feeds back into what goes in. The model
+contains three feedback loops (docs/ODD.md), and the app's *Town and referral loop* tab draws them:
+
+- **R1, reinforcing**: when a link worker discharges a client, the practice hears about it; GPs who
+  see results refer more (`practices.feedback_gain`: discharges fed back raise the target of a
+  practice's willingness to refer towards its ceiling `practices.referral_max`).
+- **B1, balancing**: when the wait is long, GPs refer less (`practices.waiting_discouragement`: the
+  target is divided by 1 + discouragement x wait / 10 weeks). A queue limits its own growth.
+- **R2, reinforcing**: residents who were helped may go on to volunteer (`volunteering.spillover`);
+  each volunteer makes group places (`groups.places_per_volunteer`), and groups short of volunteers
+  close. More places let more residents join, some of whom volunteer in turn.
+
+The way to see a loop in a model is to **cut it** and compare: run the same town with the same seed
+(the same residents and the same luck, common random numbers) with the loop and without it. This
+notebook uses the app's classroom town (2,000 residents, a queue forms within weeks), three seeds per
+setting, two years. Sizes are small so it runs in seconds; use more seeds for firmer answers.
+"""),
+    code(SETUP),
+    code("""
+from spsim.interfaces.app.presets import CLASSROOM_FILE
+from spsim.model import SocialPrescribingModel
+from spsim.model.config import load_config
+
+SEEDS = (1, 2, 3)
+WEEKS = 104
+
+
+def run_town(extra=(), seed=1):
+    \"\"\"One classroom town for two years: the weekly timeseries, plus the practices' willingness to
+    refer a recognised need (%), as the referral rule uses it.\"\"\"
+    cfg = load_config(CLASSROOM_FILE, [f"simulation.seed={seed}", f"simulation.weeks={WEEKS}", *extra])
+    model = SocialPrescribingModel(cfg)
+    chance = []
+    for _ in range(cfg.simulation.burn_in_weeks + cfg.simulation.weeks):
+        model.step()
+        p = model.practices
+        chance.append(100 * np.average(p.referral, weights=p.list_size))  # R1 raises it, B1 divides it
+    ts = model.timeseries()
+    ts["referral_chance"] = chance[cfg.simulation.burn_in_weeks:]
+    return ts
+
+
+def compare(settings):
+    \"\"\"{label: overrides} -> one long table: every setting, every seed, every week.\"\"\"
+    frames = []
+    for label, extra in settings.items():
+        for seed in SEEDS:
+            ts = run_town(extra, seed)
+            ts.insert(0, "seed", seed)
+            ts.insert(0, "setting", label)
+            frames.append(ts)
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot(results, panels, title):
+    \"\"\"Mean over seeds (thick) and each seed (thin) for each column, one panel per column.\"\"\"
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4))
+    for ax, (col, label) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        for i, (setting, rows) in enumerate(results.groupby("setting", sort=False)):
+            colour = f"C{i}"
+            for _, one in rows.groupby("seed"):
+                ax.plot(one["week"], one[col], color=colour, lw=0.6, alpha=0.35)
+            mean = rows.groupby("week")[col].mean()
+            ax.plot(mean.index, mean.values, color=colour, lw=2, label=setting)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("week")
+        ax.set_ylim(bottom=0)
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    plt.show()
+"""),
+    md("""
+## B1: a long wait discourages referrals
+
+Link work is short (0.1 FTE, 3 caseload places) so a queue builds. With the balancing loop, GPs who
+see long waits refer less; cut it (`practices.waiting_discouragement = 0`) and they keep referring.
+"""),
+    code("""
+b1 = compare({
+    "with B1 (default)": ["link_workers.fte=0.1"],
+    "B1 cut": ["link_workers.fte=0.1", "practices.waiting_discouragement=0"],
+})
+plot(b1, {"lw_waiting": "waiting list (residents)", "referrals": "referrals per week",
+          "referral_chance": "GPs' willingness to refer (%)"}, "B1: the queue limits its own growth")
+b1.groupby("setting", sort=False)[["lw_waiting", "referrals", "lw_wait_weeks_mean"]].mean().round(2)
+"""),
+    md("""
+**Questions.** Which setting has the longer waiting list? Is the difference bigger than the spread
+between seeds (the thin lines)? A balancing loop hides a shortage: fewer referrals look like less
+need. What would a planner who only counts referrals conclude?
+
+## R1: results bring more referrals
+
+Now enough link work for the queue to clear (0.3 FTE, 9 places). With R1, each discharge nudges the
+practices' referral chance up; cut it (`practices.feedback_gain = 0`) and it stays where it started.
+"""),
+    code("""
+r1 = compare({
+    "with R1 (default)": ["link_workers.fte=0.3"],
+    "R1 cut": ["link_workers.fte=0.3", "practices.feedback_gain=0"],
+})
+plot(r1, {"referral_chance": "GPs' willingness to refer (%)", "referrals": "referrals per week",
+          "clients_supported": "clients supported per week"}, "R1: discharges fed back, GPs refer more")
+r1.groupby("setting", sort=False)[["referral_chance", "referrals", "clients_supported"]].mean().round(3)
+"""),
+    md("""
+**Questions.** How fast does the willingness to refer move, and towards what? (It follows a target
+over `demand.gp_memory_weeks`.) (Look up
+`practices.referral_max` with `spsim params`.) R1 and B1 pull against each other: what happens to
+the wait when R1 brings in more referrals than the link workers can take?
+
+## R2: helped residents volunteer, volunteers make places
+
+Volunteering spillover is a lever nobody has measured. Compare none with a half of helped residents
+going on to volunteer, with plenty of link work (0.5 FTE) so that residents are helped.
+"""),
+    code("""
+r2 = compare({
+    "spillover 0": ["link_workers.fte=0.5", "volunteering.spillover=0"],
+    "spillover 0.5": ["link_workers.fte=0.5", "volunteering.spillover=0.5"],
+})
+plot(r2, {"volunteers": "group volunteers", "group_places": "places in open groups",
+          "groups_active": "groups open"}, "R2: volunteers into capacity")
+r2.groupby("setting", sort=False)[["new_volunteers_spillover", "volunteers", "group_places", "groups_active",
+                                   "group_members"]].mean().round(2)
+"""),
+    md("""
+**Questions.** How many helped residents a year become volunteers at 0.5? Is that enough to keep
+groups open that would otherwise close? Where does the loop run out (link-work capacity, groups'
+`max_places`, money)?
+
+## The loop, drawn
+
+The app's stocks-and-flows picture for a classroom town after a year: boxes are stocks (how many
+residents are in each state now), arrows this week's flows, dashed arrows the loops.
+"""),
+    code("""
+from spsim.interfaces.app.classroom import ClassroomModel, draw_loop
+
+town = ClassroomModel(seed=2, configs=CONFIGS)
+for _ in range(52):
+    town.step()
+draw_loop(town)
+"""),
+    md("""
+## Things to try
+
+- Cut two loops at once. Does the waiting list behave as the sum of the two cuts?
+- Make the ceiling `practices.referral_max` higher and watch R1 outrun the link workers.
+- In the app (`spsim app`), play a year with 0.05 FTE, press Reset with 0.3 FTE and the same seed,
+  and compare the dotted line (the previous run) with the new one.
+"""),
+]
+
+
 NOTEBOOKS = {
     "01_guided_tour.ipynb": TOUR,
     "02_levers.ipynb": LEVERS,
     "03_pre_post_evaluation.ipynb": PREPOST,
+    "04_feedback_loops.ipynb": LOOPS,
 }
 
 

@@ -155,3 +155,10 @@ def test_architecture_doc_lists_the_weekly_order():
 
 def test_readme_links_the_architecture_doc():
     assert "(docs/architecture.md)" in (SRC.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("spsim.interfaces.cli")))
+def test_command_line_modules_stay_small(name):
+    """One module per group of commands, each readable in one sitting (issue 11: about 400 lines)."""
+    lines = MODULES[name].read_text(encoding="utf-8").count("\n")
+    assert lines <= 400, f"{name} has {lines} lines: split it by command group"

@@ -137,9 +137,9 @@ def map_ordered(
             if done is not None:
                 done(res)
         return results
-    from .executors import process_pool, stop_pool
+    from .pool import process_pool, stop_pool
 
-    pool = process_pool(workers)  # its workers die with this process (see executors.watch_parent)
+    pool = process_pool(workers)  # its workers die with this process (see pool.watch_parent)
     try:
         futures = [pool.submit(_call_json, fn, t[0].model_dump_json(), *t[1:]) for t in tasks]
         for fut in futures:

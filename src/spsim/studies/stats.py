@@ -1,8 +1,7 @@
 """The one interval method: a Student-t 95% interval of a mean over replicates.
 
 Every mean over replicates that spsim prints or writes (``spsim run``'s summary, ``spsim compare``,
-``spsim targets``, the ``points.csv`` of ``spsim sweep``, and the estimates of ``spsim evaluate``)
-has the interval
+``spsim targets``, the ``points.csv`` of ``spsim sweep``) has the interval
 
     mean +/- t(0.975, n - 1) * sd / sqrt(n)
 

@@ -1,1 +1,2 @@
-"""The classroom app (``spsim app``): a Mesa SolaraViz page for a small town."""
+"""The app (``spsim app``): the classroom (a small town, levers in hand) and the planner (a comparison
+and its report)."""

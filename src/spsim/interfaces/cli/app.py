@@ -13,7 +13,7 @@ from ..app.classroom import CONFIGS_ENV, discover_presets
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    a = sub.add_parser("app", help="start the classroom app (Mesa SolaraViz) in your browser")
+    a = sub.add_parser("app", help="start the classroom and planner app (Solara, on this computer) in your browser")
     a.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
     a.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     a.add_argument("--configs", type=Path, metavar="DIR",
@@ -48,6 +48,9 @@ def server_env(configs: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     env.setdefault("MPLBACKEND", "Agg")
+    # Solara warns on every connection over plain http (this app serves localhost only); keep the console quiet
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), quiet) if w)
     src = str(Path(__file__).resolve().parents[3])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
     if configs is not None:
