@@ -173,7 +173,12 @@ def optimise(cfg: Config, budget: float, trials: int = 24, population_size: int 
 
     if population_size < 2:
         raise UsageError("spsim optimise: --population must be at least 2")
+    from ..model.scaling import scale_place
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # the levers are set for the simulated place as run: scale a place run at another size once, so
+    # the model does not scale the mixes again (docs/places.md)
+    cfg = scale_place(cfg)[0]
     reps = cfg.simulation.replicates
     seed = cfg.simulation.seed
     hi = upper_bounds(cfg, budget)
@@ -183,7 +188,8 @@ def optimise(cfg: Config, budget: float, trials: int = 24, population_size: int 
     study = optuna.create_study(directions=["minimize", "maximize", "maximize"], sampler=sampler)
     zero = {k: 0.0 for k in LEVERS}
     starts = [{**zero, k: hi[k]} for k in LEVERS if hi[k] > 0]
-    own = {k: float(getattr(getattr(cfg, LEVERS[k][0]), LEVERS[k][1])) for k in LEVERS}
+    own = {k: round(float(getattr(getattr(cfg, LEVERS[k][0]), LEVERS[k][1])) / LEVERS[k][2]) * LEVERS[k][2]
+           for k in LEVERS}  # the file's own mix, on the levers' steps
     if planned_cost(cfg, own) <= budget and own not in starts and any(own.values()):
         starts.append(own)
     for s in starts:

@@ -183,6 +183,9 @@ def fte_needed(name: str, cfg: Config, max_wait: float, workers: int = 1, resolu
     every FTE: common random numbers) is at most ``max_wait`` weeks, by doubling then bisection to
     ``resolution`` FTE. Extra teams keep their FTE. Assumes the wait falls as FTE rises (true of a
     queue; on common random numbers the noise between neighbouring FTEs is small)."""
+    from ..model.scaling import scale_place
+
+    cfg = scale_place(cfg)[0]  # FTE in the simulated place's own terms (a place run at another size)
     now = float(cfg.link_workers.fte)
     tried: list[tuple[float, float]] = []
     cache: dict[float, tuple[float, float, float]] = {}
