@@ -44,6 +44,8 @@ class Workforce(Mechanism):
         w, c, t = model.link_workers, model.cfg, model.tally
         wf = c.workforce
         v = model.streams["workforce"].random((3, max(BLOCK, w.n)), dtype=np.float32)
+        if self.pay.size != w.n:  # the posts were rebuilt (the classroom app opens the service after burn-in)
+            self.init(model)
         if w.n == 0:
             model.lw_pay_in_post = 0.0
             return
