@@ -72,8 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = load(args, simulation_overrides(args.seed, args.weeks, args.replicates))
     out = args.out or default_out(cfg.simulation.name)
-    claim_output(out, "run", replace=getattr(args, "replace", False))
     check_memory(cfg.population.size, min(args.workers, cfg.simulation.replicates))
+    claim_output(out, "run", replace=getattr(args, "replace", False))
 
     sim = cfg.simulation
     total_weeks = (sim.burn_in_weeks + sim.weeks) * sim.replicates
