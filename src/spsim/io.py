@@ -182,7 +182,8 @@ def check_owner(out: Path, kind: str, replace: bool = False) -> None:
         owner = None
     if owner == kind:
         return
-    if owner is None and names <= KNOWN_FILES.get(kind, set()) | {"evaluation.png"}:
+    known = KNOWN_FILES.get(kind, set())
+    if owner is None and all(n in known or (kind == "compare" and n.endswith(".png")) for n in names):
         return  # written by an spsim from before the manifest
     what = f"the results of `spsim {owner}`" if owner else _describe(out, names)
     raise OutputError(f"{out}: holds {what}; choose another --out, or add --replace to replace the whole folder")

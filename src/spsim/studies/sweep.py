@@ -78,7 +78,7 @@ def count_done(exp: Experiment, out: Path) -> int:
     done = done_ids(out)
     if not done:
         return 0
-    return len(done & set(exp.run_ids()))
+    return len({rid for rid in exp.run_ids() if rid in done})
 
 
 def largest_town(exp: Experiment) -> int:

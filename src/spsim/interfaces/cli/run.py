@@ -96,8 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = load(args)
     out = out_dir(args, cfg)
-    claim_output(out, "run", replace=args.replace)
     check_memory(cfg.population.size, min(args.workers, cfg.simulation.replicates))
+    claim_output(out, "run", replace=args.replace)
     scaled_line = describe(cfg, scale_place(cfg)[1])
     if scaled_line and not args.quiet:
         print(f"spsim run: {scaled_line}", file=sys.stderr)
