@@ -388,3 +388,25 @@ KNOCKOUTS: tuple[KnockOut, ...] = (
       T_LEVERS + "test_more_groups_mean_more_attendance_and_less_loneliness",
       what="no starting groups"),
 )
+
+
+#: Rows written against the mechanisms before the people and feedback rewrites (issues 13, 14): their
+#: source text no longer occurs, so they cannot be applied until they are rewritten against the new
+#: code (and run again with tools/knockouts.py). test_knockouts.py checks both ways: every row listed
+#: here really is stale, and every row not listed matches. Remove an id once its row is rewritten.
+PENDING_REWRITE = frozenset({
+    "life_events.episode_onset", "life_events.need_onset",
+    "loneliness.spontaneous_onset", "loneliness.living_alone_multiplier", "loneliness.needs_link",
+    "loneliness.spontaneous_recovery", "loneliness.recovery_per_contact", "loneliness.group_recovery",
+    "loneliness.lockdown_contagion_weight", "loneliness.lockdown_recovery_weight", "loneliness.contagion",
+    "wellbeing.per_need", "wellbeing.lonely", "wellbeing.episode", "wellbeing.group", "wellbeing.baseline",
+    "wellbeing.adjustment",
+    "help_seeking.capacity", "help_seeking.social_uplift", "help_seeking.episode_multiplier",
+    "help_seeking.lockdown_demand",
+    "referral.gp_recognition", "practices.feedback",
+    "link_work.dropout", "link_work.discharge", "link_work.confidence_gain", "link_work.recent_wait",
+    "link_workers.effect_on_residents",
+    "groups.close_when_out_of_money", "groups.close_when_short_of_volunteers", "groups.started_by_residents",
+})
+#: mechanism modules added by those rewrites that have no rows yet
+MODULES_WITHOUT_ROWS = frozenset({"workforce"})

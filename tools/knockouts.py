@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from knockout_matrix import KNOCKOUTS, KnockOut  # noqa: E402
+from knockout_matrix import KNOCKOUTS, PENDING_REWRITE, KnockOut  # noqa: E402
 
 
 def pytest_cmd(tests: tuple[str, ...] | list[str]) -> list[str]:
@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     rows = [r for r in KNOCKOUTS if not args.only or any(r.id.startswith(o) for o in args.only)]
+    if PENDING_REWRITE & {r.id for r in rows}:
+        print(f"not applied, pending rewrite against the new mechanisms: {sorted(PENDING_REWRITE & {r.id for r in rows})}")
+    rows = [r for r in rows if r.id not in PENDING_REWRITE]
     if not rows:
         print("no row matches", file=sys.stderr)
         return 2
