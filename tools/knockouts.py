@@ -90,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     rows = [r for r in KNOCKOUTS if not args.only or any(r.id.startswith(o) for o in args.only)]
-    if PENDING_REWRITE & {r.id for r in rows}:
-        print(f"not applied, pending rewrite against the new mechanisms: {sorted(PENDING_REWRITE & {r.id for r in rows})}")
+    pending = sorted(PENDING_REWRITE & {r.id for r in rows})
+    if pending:
+        print(f"not applied, pending rewrite against the new mechanisms: {pending}")
     rows = [r for r in rows if r.id not in PENDING_REWRITE]
     if not rows:
         print("no row matches", file=sys.stderr)
