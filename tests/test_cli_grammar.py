@@ -96,7 +96,7 @@ def _stop(**captured):
 @pytest.fixture
 def stand_ins(monkeypatch):
     """Replace each command's study by a function that records its scenario and workers, then stops."""
-    monkeypatch.setattr(runner, "run", lambda cfg, workers=1, progress=None: _stop(cfgs=[cfg], workers=workers))
+    monkeypatch.setattr(runner, "run", lambda cfg, workers=1, progress=None, **kw: _stop(cfgs=[cfg], workers=workers))
     monkeypatch.setattr(evaluation, "evaluate", lambda cfg, workers=1: _stop(cfgs=[cfg], workers=workers))
     monkeypatch.setattr(calibration, "check_targets", lambda cfg, workers=1: _stop(cfgs=[cfg], workers=workers))
     monkeypatch.setattr(calibration, "calibrate", lambda cfg, samples, seed, workers=1, priors=None:

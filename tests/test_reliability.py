@@ -162,7 +162,7 @@ def test_a_rerun_replaces_the_whole_folder_so_nothing_stale_survives(tmp_path):
     (out / "evaluation.png").write_bytes(b"old plot")  # e.g. what an earlier evaluate left
     assert main(["run", *SMALL, "--out", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {"timeseries.parquet", "timeseries.csv", "summary.csv", "run.json", ".spsim.json"}
+    assert names == {"timeseries.parquet", "timeseries.csv", "summary.csv", "summary_by_group.csv", "run.json", ".spsim.json"}
     assert (out / "timeseries.csv").read_text() != "stale"
     assert json.loads((out / ".spsim.json").read_text())["kind"] == "run"
 
@@ -498,7 +498,10 @@ def test_an_fte_too_small_for_one_caseload_place_is_refused(capsys, over, field)
     line = one_error_line(capsys.readouterr().err)
     assert f"{field}: " in line and "gives no caseload place" in line
     assert main(["validate", "--set", "link_workers.fte=0"]) == 0  # no service at all is fine
-    assert main(["validate", "--set", "link_workers.fte=0.02"]) == 0  # round(0.58) = 1 place
+    from spsim.model.params import LinkWorkerParams
+
+    one_place = 0.6 / LinkWorkerParams().caseload_per_fte  # round(0.6) = 1 place at the default caseload
+    assert main(["validate", "--set", f"link_workers.fte={one_place}"]) == 0
 
 
 # ------------------------------------------------------------------------------ 8. Dask

@@ -230,14 +230,14 @@ def posterior_summary(samples: pd.DataFrame, priors=PRIORS) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- history matching
 def _hm_simulate(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], values, run_seed: int) -> dict:
     """One replicate of ``base`` at parameter ``values``: the target measures (top level: picklable)."""
-    from .runner import run_replicate
-
     d = base
     for k, v, is_int in zip(keys, values, integer, strict=True):
         d = apply_override(d, f"{k}={int(round(float(v))) if is_int else round(float(v), 6)}")
     d = apply_override(d, f"simulation.seed={run_seed}")
     d = apply_override(d, "simulation.replicates=1")
-    return measure(run_replicate(validate(d, "history matching"), 0).summary)
+    from .patterns import run_measured
+
+    return measure(run_measured(validate(d, "history matching"), 0))
 
 
 def history_match_targets(base: Config, waves: int = 3, points: int = 40, replicates: int = 2, seed: int = 1,
