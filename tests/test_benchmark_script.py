@@ -58,8 +58,10 @@ def test_quick_run_writes_well_formed_json(tmp_path):
         assert bm["weeks"] == 3 and positive(bm["step_ms_per_week"])
         names = [row["mechanism"] for row in bm["mechanisms"]]
         assert names == [cls.stream for cls in WEEKLY_ORDER] + ["recorder", "other"]
-        for row in bm["mechanisms"][:-2]:  # every mechanism draws its uniforms and does some work
-            assert positive(row["rng_ms_per_week"]) and positive(row["step_ms_per_week"]), row
+        rows = {cls.stream: cls.rows for cls in WEEKLY_ORDER}
+        for row in bm["mechanisms"][:-2]:  # every mechanism does some work; those with rows draw uniforms
+            assert positive(row["step_ms_per_week"]), row
+            assert positive(row["rng_ms_per_week"]) == bool(rows[row["mechanism"]]), row
             assert row["total_ms_per_week"] == pytest.approx(row["rng_ms_per_week"] + row["step_ms_per_week"])
         total = sum(row["total_ms_per_week"] for row in bm["mechanisms"])
         assert total == pytest.approx(bm["step_ms_per_week"], rel=1e-6)

@@ -80,7 +80,9 @@ def test_spillover_can_make_connectors():
 
 def test_community_developers_start_groups_where_demand_is_unmet():
     # few groups, so matching fails and unmet demand builds up
-    base = ["groups.count=3", "groups.new_per_year_per_10k=0", "simulation.weeks=40"]
+    # and no group is founded otherwise (residents, or refilling towards groups.count), so the
+    # groups that appear are the developers'
+    base = ["groups.count=3", "groups.new_per_year_per_10k=0", "groups.refill_per_year=0", "simulation.weeks=40"]
     started = []
     for fte in (0.0, 2.0):
         m = SocialPrescribingModel(small(*base, f"community_development.fte={fte}"), agents=False)
@@ -98,7 +100,8 @@ def test_outreach_refers_lonely_residents_at_the_periphery():
     lonely and had at most outreach.max_ties ties the week they were found, although lonely
     residents with more ties were there to be found (so the periphery filter is what decided)."""
     cfg = small("outreach.per_year=5", "outreach.max_ties=6", "referral.self_referral_per_year=0",
-                "practices.referral=0", "practices.referral_max=0")
+                "practices.referral=0", "practices.referral_max=0", "demand.inreach_per_spare_place=0",
+                "demand.vcs_per_year=0", "demand.social_care_per_year=0")
     m = SocialPrescribingModel(cfg, agents=False)
     seen = {"found": 0, "central_lonely": 0}
 

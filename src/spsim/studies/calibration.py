@@ -73,7 +73,6 @@ TARGETS: tuple[Target, ...] = (
 )
 
 #: the targets that are evidence about the model (its outputs, not its inputs read back)
-EVIDENCE: tuple[Target, ...] = tuple(t for t in TARGETS if t.evidence)
 
 
 #: Patterns of people, measured on per-resident histories (spsim.studies.patterns). The bands are
@@ -109,6 +108,7 @@ PEOPLE_TARGETS: tuple[Target, ...] = (
            lambda s: s["gp_rr_per_ucla_point"]),
 )
 TARGETS = TARGETS + PEOPLE_TARGETS
+EVIDENCE: tuple[Target, ...] = tuple(t for t in TARGETS if t.evidence)
 
 
 def measure(summary: dict) -> dict[str, float]:
