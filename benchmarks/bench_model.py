@@ -114,21 +114,30 @@ def _instrument(model, acc: dict[str, float]):
 
     streams = model.streams
     orig_uniforms = streams.uniforms
+    running: list[str | None] = [None]  # the mechanism whose step is running, if any
 
     def uniforms(name, rows, n):
         t = perf_counter()
         out = orig_uniforms(name, rows, n)
-        acc[f"{name}|rng"] = acc.get(f"{name}|rng", 0.0) + perf_counter() - t
+        who = running[0] or name  # draws made inside a step count as that mechanism's
+        acc[f"{who}|rng"] = acc.get(f"{who}|rng", 0.0) + perf_counter() - t
         return out
 
     streams.uniforms = uniforms
     for mech in model.mechanisms:
         key = f"{mech.stream or mech.name}|step"
 
-        def timed(m, u, _orig=mech.step, _key=key):
+        def timed(m, u, _orig=mech.step, _key=key, _name=mech.stream or mech.name):
             t = perf_counter()
-            _orig(m, u)
-            acc[_key] = acc.get(_key, 0.0) + perf_counter() - t
+            drawn = sum(v for k, v in acc.items() if k.endswith("|rng"))
+            running[0] = _name
+            try:
+                _orig(m, u)
+            finally:
+                running[0] = None
+            # uniforms drawn inside the step (e.g. workforce, rows = 0) count once, as its rng
+            inside = sum(v for k, v in acc.items() if k.endswith("|rng")) - drawn
+            acc[_key] = acc.get(_key, 0.0) + perf_counter() - t - inside
 
         mech.step = timed
     rec = model.recorder
