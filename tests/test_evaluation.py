@@ -65,6 +65,8 @@ def test_null_effect_true_effect_zero_but_pre_post_falls_for_frequent_attenders(
     assert get(est, "gp", "pre_post")["mean"] == pytest.approx(get(est, "gp", "counterfactual_change")["mean"])
 
 
+@pytest.mark.xfail(strict=True, reason="after the feedback merge (benefit only past the effective dose) the true "
+                   "effect on UCLA-3 in this 6,000-resident town has an interval that includes 0; issues 13-15")
 def test_default_effect_reduces_loneliness_and_pre_post_overstates_gp(default_effect):
     """Loneliness: a real reduction. (Since loneliness has lasting causes and needs raise its onset
     for as long as they last, referred residents' loneliness no longer falls back by itself after

@@ -162,7 +162,8 @@ def test_a_rerun_replaces_the_whole_folder_so_nothing_stale_survives(tmp_path):
     (out / "evaluation.png").write_bytes(b"old plot")  # e.g. what an earlier evaluate left
     assert main(["run", *SMALL, "--out", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {"timeseries.parquet", "timeseries.csv", "summary.csv", "summary_by_group.csv", "run.json", ".spsim.json"}
+    assert names == {"timeseries.parquet", "timeseries.csv", "summary.csv", "summary_by_group.csv", "run.json",
+                     ".spsim.json"}
     assert (out / "timeseries.csv").read_text() != "stale"
     assert json.loads((out / ".spsim.json").read_text())["kind"] == "run"
 
