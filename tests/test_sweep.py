@@ -178,7 +178,9 @@ def test_override_values_round_trip_exactly(v):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(fte=st.lists(st.floats(0, 50, allow_nan=False).map(lambda x: round(x, 3)), min_size=1, max_size=4, unique=True),
+# no service, or at least one caseload place (a smaller FTE is refused: docs/reliability.md)
+@given(fte=st.lists(st.one_of(st.just(0.0), st.floats(0.1, 50, allow_nan=False).map(lambda x: round(x, 3))),
+                    min_size=1, max_size=4, unique=True),
        count=st.lists(st.integers(0, 500), min_size=1, max_size=3, unique=True),
        reps=st.integers(1, 3))
 def test_grid_points_configs_and_ids(tmp_path, fte, count, reps):
@@ -391,7 +393,11 @@ def test_a_dead_worker_process_fails_its_runs_and_the_rest_go_on():
     assert got[3]["status"] == "failed" and "BrokenProcessPool" in got[3]["error"]
     failed = [i for i, r in got.items() if r["status"] == "failed"]
     assert all("BrokenProcessPool" in got[i]["error"] for i in failed)  # only runs caught in the broken pool
-    assert all(got[i]["status"] == "ok" and got[i]["data"] == i for i in range(8, 12))  # the pool was restarted
+    ok = [i for i, r in got.items() if r["status"] == "ok"]
+    assert all(got[i]["data"] == i for i in ok)
+    # the pool was restarted: the last runs went through (which runs were still in the broken pool
+    # depends on when the break is seen, so only the tail is certain)
+    assert got[11]["status"] == "ok" and len(ok) >= 4
 
 
 # ------------------------------------------------------------------------------------ outputs
