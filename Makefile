@@ -20,7 +20,8 @@ run: $(STAMP)
 	$(BIN)/spsim run --out results/default
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -m "not browser"
+	$(BIN)/python -m pytest -q -m browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -19,6 +19,8 @@ import pytest
 
 from spsim.interfaces.cli import main
 
+pytestmark = pytest.mark.browser  # run after the rest, alone (Makefile: make test)
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
