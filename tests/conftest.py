@@ -179,3 +179,15 @@ def build_model() -> Callable[..., SocialPrescribingModel]:
 def spy_mechanism() -> Callable[..., None]:
     """Factory: ``spy_mechanism(model, LinkWork, before=..., after=...)``."""
     return spy
+
+
+def tally_sum(model, weeks: int, *keys: str) -> dict[str, int]:
+    """Run ``weeks`` weeks and add up the weekly tallies of ``keys`` (burn-in included)."""
+    out = dict.fromkeys(keys, 0)
+
+    def add(m):
+        for k in keys:
+            out[k] += m.tally[k]
+
+    run_weeks(model, weeks, add)
+    return out

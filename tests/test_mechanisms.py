@@ -19,6 +19,7 @@ from conftest import (
     run_weeks,
     small_config,
     spy,
+    tally_sum,
 )
 from spsim.model.agents import CommunityGroup
 from spsim.model.mechanisms.groups import Groups
@@ -36,18 +37,6 @@ from spsim.model.tables import NEEDS, popcount8
 #: Plenty of referrals, so queues and caseloads fill in a few weeks of a 2,000-resident town.
 BUSY = {"referral.self_referral_per_year": 3.0, "link_workers.fte": 1.5, "workforce.leave_weeks_per_year": 0.0,
         "workforce.turnover_per_year": 0.0}
-
-
-def tally_sum(model, weeks: int, *keys: str) -> dict[str, int]:
-    """Run ``weeks`` weeks and add up the weekly tallies of ``keys`` (burn-in included)."""
-    out = dict.fromkeys(keys, 0)
-
-    def add(m):
-        for k in keys:
-            out[k] += m.tally[k]
-
-    run_weeks(model, weeks, add)
-    return out
 
 
 # ============================================================== population and network

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import binomial_tolerance, make_model, mechanism_of, run_weeks, small_config, spy
+from conftest import binomial_tolerance, make_model, mechanism_of, run_weeks, small_config, spy, tally_sum
 from spsim.model.mechanisms.groups import Groups
 from spsim.model.mechanisms.help_seeking import HelpSeeking
 from spsim.model.mechanisms.life_events import LifeEvents
@@ -43,18 +43,6 @@ def sum_tolerance(p: np.ndarray, z: float = 4.0) -> float:
 def assert_count(observed: int, p: np.ndarray, what: str) -> None:
     expected = float(np.sum(p))
     assert abs(observed - expected) <= sum_tolerance(p), f"{what}: {observed} observed, {expected:.1f} expected"
-
-
-def tally_sum(model, weeks: int, *keys: str) -> dict[str, int]:
-    """Run ``weeks`` weeks and add up the weekly tallies of ``keys``."""
-    out = dict.fromkeys(keys, 0)
-
-    def add(m):
-        for k in keys:
-            out[k] += m.tally[k]
-
-    run_weeks(model, weeks, add)
-    return out
 
 
 def lockdown_cfg(**dotted):
