@@ -9,7 +9,7 @@ window of tasks in flight. Failures are reported as one line each:
 * A Dask cluster with no workers: :class:`~spsim.errors.UsageError` after :data:`WAIT_FOR_WORKERS` s.
 * A Dask scheduler lost mid-sweep: :class:`SchedulerLost` instead of a ``CancelledError`` per run.
 
-Worker processes die with the process that started them (:func:`watch_parent`), even when that
+Worker processes die with the process that started them (:func:`spsim.studies.pool.watch_parent`), even when that
 process is killed with SIGKILL, as the OOM killer or a batch scheduler does.
 """
 
@@ -32,7 +32,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import UsageError
-from .pool import process_pool, stop_pool, watch_parent  # noqa: F401 (re-exported)
+from .pool import process_pool, stop_pool
 
 #: seconds ``--scheduler`` waits for the cluster to have at least one worker (env SPSIM_WAIT_FOR_WORKERS)
 WAIT_FOR_WORKERS = 60.0
