@@ -68,15 +68,8 @@ def windows(ts):
     return summary(first), summary(last)
 
 
-#: scenarios that settled on the feedback branch but not after merging the people and place changes
-#: beside it (measured 2026-12-01, issue 13 stays open): strictly marked, so one that settles again fails
-NOT_SETTLED_AFTER_MERGE = {"default", "city-and-hackney", "southern-staffordshire"}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(s, marks=pytest.mark.xfail(
-    strict=True, reason="does not settle after the people/place merges; issue 13")) if s in NOT_SETTLED_AFTER_MERGE
-    else s for s in SCENARIOS])
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_settles_over_ten_recorded_years(name):
     cfg = scaled(load_config(None if name == "default" else CONFIGS / f"{name}.toml"))
     firsts, lasts = [], []
