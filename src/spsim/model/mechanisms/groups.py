@@ -204,11 +204,10 @@ class Groups(Mechanism):
         if g.n:
             self._update_capacity(model)
             community = g.open & (g.fixed_weeks == 0)  # programmes are funded and staffed by the scheme
+            g.funds = np.where(community, g.funds + g.income - g.cost, g.funds)
             # referred members pay no subscription: their group carries their cost from its reserves
-            held = r.group[r.group_referred & (r.group >= 0)]
-            referred = np.bincount(held, minlength=g.n)
-            cost = g.cost + gp.referred_member_cost_gbp * referred
-            g.funds = np.where(community, g.funds + g.income - cost, g.funds)
+            referred = np.bincount(r.group[r.group_referred & (r.group >= 0)], minlength=g.n)
+            g.funds = np.where(community, g.funds - gp.referred_member_cost_gbp * referred, g.funds)
             t["cost_referred_members_gbp"] += float(gp.referred_member_cost_gbp * referred[community].sum())
             self._grants(model, community)
             short = community & (g.volunteers < gp.volunteers_needed)

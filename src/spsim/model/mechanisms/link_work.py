@@ -138,12 +138,11 @@ class LinkWork(Mechanism):
             (r.lw_contacts[contacted] == lw.match_at_contact) & (r.group[contacted] < 0)
             & (r.queue_key[contacted] < effect)
         ]
-        kinds = preferred_kind(r, to_match)
-        matched = allocate_places(model, to_match, kinds)
+        matched = allocate_places(model, to_match, preferred_kind(r, to_match))
         r.group_referred[matched] = True
         # no free place: they wait for one on a group's list (groups step) rather than go without
-        unplaced = ~np.isin(to_match, matched)
-        queue_for_places(model, to_match[unplaced], kinds[unplaced])
+        unplaced = to_match[~np.isin(to_match, matched)]
+        queue_for_places(model, unplaced, preferred_kind(r, unplaced))
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True
         r.group_accompanied[low] = True
