@@ -165,8 +165,11 @@ class Groups(Mechanism):
     def step(self, model, u: np.ndarray) -> None:
         r, g, c, week = model.residents, model.groups, model.cfg, model.week
         gp, t = c.groups, model.tally
-        # own stream, a fixed block (at least 4,096 groups) every week, whatever the state
-        fold_u = model.streams["community_flex"].random(max(4096, g.n), dtype=np.float32)[: g.n]
+        # folding luck: one number a week from its own stream seeds a generator whose k-th number is
+        # group k's, whatever the number of group rows (a block of max(4096, rows) straight from the
+        # stream fell out of common random numbers once founding had made more than 4,096 rows)
+        fold_u = np.random.Generator(np.random.PCG64(int(model.streams["community_flex"].integers(2**63)))).random(
+            g.n, dtype=np.float32)
         queue_u = model.streams.uniforms(self.queue_stream, 1, r.n)[0]
 
         # 1. members leave; unaccompanied low-confidence newcomers are likelier to; programme
