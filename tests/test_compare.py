@@ -301,8 +301,6 @@ def test_horizons_only_for_recorded_years(compared):
     assert "Use <code>--weeks 260</code> for five years" in html
 
 
-@pytest.mark.xfail(strict=True, reason="after the merges the paired lonely-share interval of more-link-work is "
-                   "0.53 of its level's width (0.0046 vs 0.0087), just over the 0.5 this test asks; pending review")
 def test_paired_intervals_are_narrower_than_the_levels(compared):
     """Common random numbers at work: the difference in GP consultations is pinned down far more
     tightly than either scenario's own level."""
