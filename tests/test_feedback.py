@@ -45,7 +45,8 @@ def test_no_inreach_while_anyone_waits():
 def test_route_columns_sum_to_referrals():
     from spsim.studies.runner import run_replicate
 
-    cfg = small_config({"link_workers.fte": 4.0, "connectors.count": 20, "outreach.per_year": 1.0})
+    cfg = small_config({"population.size": 4000, "link_workers.fte": 4.0, "connectors.count": 20,
+                        "outreach.per_year": 1.0, "simulation.weeks": 26})
     ts = run_replicate(cfg, 0).timeseries
     routes = ts[[f"referrals_{k}" for k in ROUTES]].sum(axis=1)
     assert (routes == ts["referrals"]).all()

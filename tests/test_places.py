@@ -45,12 +45,15 @@ def test_a_smaller_copy_of_the_default_town_keeps_provision_per_resident():
     assert scaled.population.described == 10_000
     again, more = scale_place(scaled)  # scaling twice changes nothing
     assert more == [] and again == scaled
-    m = SocialPrescribingModel(cfg, agents=False)
-    assert m.cfg == scaled and m.link_workers.caseload_cap.sum() == places and m.groups.n == 20
+    # (no warm start of the group sector: the groups at build are the scaled count)
+    m = SocialPrescribingModel(cfg.model_copy(update={"groups": cfg.groups.model_copy(update={"warm_start_weeks": 0})}),
+                               agents=False)
+    assert m.cfg.model_copy(update={"groups": scaled.groups}) == scaled
+    assert m.link_workers.caseload_cap.sum() == places and m.groups.n == 20
 
 
 def test_absolute_switch_and_programmatic_configs_keep_values_as_given():
-    cfg = load_config(None, ["population.size=10000", "population.scaling=\"absolute\""])
+    cfg = load_config(None, ["population.size=10000", "population.scaling=\"absolute\"", "groups.warm_start_weeks=0"])
     assert scale_place(cfg) == (cfg, [])
     m = SocialPrescribingModel(cfg, agents=False)
     assert m.total_link_worker_fte == 2.0 and m.groups.n == 100

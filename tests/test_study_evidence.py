@@ -83,7 +83,7 @@ def test_calibrate_on_studies_writes_a_posterior_per_regime(tmp_path):
 
 
 @pytest.mark.parametrize("extra, field", [
-    (["--set", "simulation.weeks=52"], "simulation.weeks"),
+    (["--set", "simulation.weeks=52", "--set", "simulation.burn_in_weeks=52"], "simulation.weeks"),
     (["--set", "link_workers.fte=0"], "link_workers.fte"),
 ])
 def test_calibrate_on_studies_refuses_what_cannot_be_studied(tmp_path, extra, field):

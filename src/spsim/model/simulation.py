@@ -120,7 +120,6 @@ class SocialPrescribingModel(mesa.Model):
         new_group_rows(self.groups, cfg.groups.count, cfg, pop_rng, self.n_neighbourhoods, 0)
         seed_group_memberships(cfg, self.residents, self.groups, pop_rng)
         add_programmes(cfg, self.groups, self.n_neighbourhoods)
-        self._train_connectors()
         add_attributes(cfg, self.residents, self.streams["attributes"])
         self.unmet_by_kind = np.zeros(6)  # recent unmet demand for group places, by kind
 
@@ -153,6 +152,8 @@ class SocialPrescribingModel(mesa.Model):
             m.init(self)
         Groups()._update_capacity(self)
         self._warm_start_groups()
+        # connectors are the scheme's: trained when it starts, after the group sector's warm start
+        self._train_connectors()
         self.recorder = Recorder(cfg.simulation.weeks)
         self.analyzers = list(analyzers)
         for a in self.analyzers:
