@@ -245,12 +245,21 @@ def _hm_simulate(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], v
     return measure(run_measured(config_at(base, keys, integer, values, run_seed), 0))
 
 
-def ordered_map(workers: int) -> Callable:
+def ordered_map(workers: int, scheduler: str | None = None) -> Callable:
     """A ``map_`` for :func:`~spsim.studies.history_matching.history_match`: results in task order, in
-    worker processes when ``workers > 1`` (the same results either way)."""
+    worker processes when ``workers > 1`` or on the Dask cluster at ``scheduler`` (the same results
+    whichever: every run's seed is fixed by the design, not by where it runs)."""
     from .history_matching import _call
 
     def map_(f, fs, tasks):
+        if scheduler is not None:
+            from .executors import Pool
+
+            pool = Pool(scheduler=scheduler)
+            try:
+                return list(pool.executor.map(_call, fs, tasks))
+            finally:
+                pool.close()
         if workers <= 1:
             return [_call(g, task) for g, task in zip(fs, tasks, strict=True)]
         import multiprocessing as mp
@@ -263,7 +272,7 @@ def ordered_map(workers: int) -> Callable:
 
 
 def history_match_targets(base: Config, waves: int = 3, points: int = 40, replicates: int = 2, seed: int = 1,
-                          workers: int = 1, priors=PRIORS):
+                          workers: int = 1, priors=PRIORS, scheduler: str | None = None):
     """History matching (``studies/history_matching.py``) of ``priors`` against ``TARGETS``."""
     from functools import partial
 
@@ -273,4 +282,4 @@ def history_match_targets(base: Config, waves: int = 3, points: int = 40, replic
     obs = [Observation.from_band(t.key, t.low, t.high) for t in TARGETS]
     params = [Parameter(p.key, p.low, p.high) for p in priors]
     return history_match(simulate, params, obs, waves=waves, points=points, replicates=replicates, seed=seed,
-                         map_=ordered_map(workers))
+                         map_=ordered_map(workers, scheduler))

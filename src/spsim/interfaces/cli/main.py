@@ -63,6 +63,8 @@ def build_parser() -> Parser:
                     help="history matching: the town's descriptive targets (default), or the service's effect "
                          "parameters against simulated before-after and controlled studies, for the three "
                          "evidence regimes at once (posterior-<regime>.csv; docs/calibration.md)")
+    ca.add_argument("--scheduler", metavar="ADDRESS",
+                    help="history matching: run the design on the Dask cluster at ADDRESS (same result as --workers)")
     ca.add_argument("--sets", type=positive_int("sets"), default=100,
                     help="history matching on studies: parameter sets drawn per regime (default 100)")
     add_run_options(ca, out_suffix="-calibration")

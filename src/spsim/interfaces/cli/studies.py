@@ -118,7 +118,7 @@ def _history_matching(args: argparse.Namespace, cfg, out: Path) -> int:
         return _history_matching_studies(args, cfg, out)
     sim = cfg.simulation  # --replicates: replicates per design point; --seed: the design and the runs
     res = history_match_targets(cfg, waves=args.waves, points=args.points, replicates=sim.replicates,
-                                seed=sim.seed, workers=args.workers)
+                                seed=sim.seed, workers=args.workers, scheduler=args.scheduler)
     table, accepted = res.table(), res.accepted()
     waves = [{"wave": w.number, "nroy_fraction": w.nroy_fraction, "points": len(w.design)} for w in res.waves]
 
@@ -159,7 +159,7 @@ def _history_matching_studies(args: argparse.Namespace, cfg, out: Path) -> int:
                           "is 0 (and no extra team has FTE): there is no service whose effect could be calibrated")
     t0 = time.perf_counter()
     res = history_match_studies(cfg, waves=args.waves, points=args.points, replicates=sim.replicates,
-                                seed=sim.seed, workers=args.workers)
+                                seed=sim.seed, workers=args.workers, scheduler=args.scheduler)
     wall = time.perf_counter() - t0
     table = res.table()
     keys = [p.key for p in res.parameters]
