@@ -25,6 +25,7 @@ from spsim.model.mechanisms.loneliness import Loneliness
 from spsim.model.mechanisms.referral import ACTIVE, WAITING, Referral
 from spsim.model.mechanisms.ties import Ties
 from spsim.model.mechanisms.volunteering import Volunteering
+from spsim.model.mechanisms.workforce import Workforce
 from spsim.model.population import weekly_prob
 from spsim.model.tables import NEEDS, popcount8
 
@@ -867,3 +868,165 @@ def test_volunteering_starts_surge_in_a_lockdown():
         p = weekly_prob(v.stop_per_year * v.monthly_share / (1 - v.monthly_share)
                         * (cfg.shock.volunteer_surge if lockdown else 1.0))
         assert abs(r.volunteer.mean() - p) <= binomial_tolerance(p, n), (lockdown, r.volunteer.mean(), p)
+
+
+# ============================================================== workforce
+def _workforce_weeks(cfg, weeks, each):
+    """Step the workforce alone ``weeks`` times; ``each(model, in_post_before)`` after each week."""
+    m = make_model(cfg)
+    for _ in range(weeks):
+        before = m.link_workers.in_post.copy()
+        step_only(m, Workforce)
+        each(m, before)
+        m.week += 1
+    return m
+
+
+def test_workers_leave_at_the_turnover_rate_lowered_by_supervision_and_retention():
+    """A worker in post leaves at weekly_prob(turnover x retention_multiplier (x
+    supervision_turnover_multiplier if the post is supervised)); a vacant post has nobody to leave."""
+    cfg = small_config({"link_workers.fte": 400.0, "workforce.turnover_per_year": 10.0,
+                        "workforce.retention_multiplier": 0.5, "workforce.supervised_share": 0.5,
+                        "workforce.supervision_turnover_multiplier": 0.4, "workforce.recruitment_weeks": 2.0})
+    wf = cfg.workforce
+    seen = {True: [0, 0], False: [0, 0]}  # supervised -> [at risk, left]
+
+    def each(m, before):
+        w = m.link_workers
+        left = before & ~w.in_post
+        assert m.tally["lw_leavers"] >= int(left.sum())
+        for sup in (True, False):
+            sel = before & (w.supervised == sup)
+            seen[sup][0] += int(sel.sum())
+            seen[sup][1] += int(left[sel].sum())
+
+    m = _workforce_weeks(cfg, 12, each)
+    assert 0.4 < m.link_workers.supervised.mean() < 0.6
+    p = {}
+    for sup, (k, left) in seen.items():
+        p[sup] = weekly_prob(wf.turnover_per_year * wf.retention_multiplier
+                             * (wf.supervision_turnover_multiplier if sup else 1.0))
+        assert abs(left / k - p[sup]) <= binomial_tolerance(p[sup], k), (sup, left / k, p[sup])
+    # each multiplier moves the rate by more than the tolerances
+    k = seen[False][0]
+    assert p[False] - p[True] > 2 * binomial_tolerance(p[False], k)
+    assert weekly_prob(wf.turnover_per_year) - p[False] > 2 * binomial_tolerance(p[False], k)
+
+
+def test_vacant_posts_are_filled_after_a_geometric_recruitment_time():
+    """A post vacant at the start of the week is filled with chance 1 / recruitment_weeks."""
+    cfg = small_config({"link_workers.fte": 400.0, "workforce.turnover_per_year": 0.0,
+                        "workforce.recruitment_weeks": 4.0})
+    seen = [0, 0]
+
+    def each(m, before):
+        seen[0] += int((~before).sum())
+        seen[1] += int((~before & m.link_workers.in_post).sum())
+
+    m = make_model(cfg)
+    m.link_workers.in_post = np.zeros(m.link_workers.n, bool)
+    for _ in range(3):
+        before = m.link_workers.in_post.copy()
+        step_only(m, Workforce)
+        assert (m.link_workers.in_post[before]).all(), "nobody leaves without turnover"
+        each(m, before)
+    p = 1.0 / cfg.workforce.recruitment_weeks
+    assert seen[0] > 600
+    assert abs(seen[1] / seen[0] - p) <= binomial_tolerance(p, seen[0])
+    assert 1 - p > 2 * binomial_tolerance(p, seen[0])
+
+
+def test_workers_in_post_are_away_leave_weeks_a_year_and_absent_workers_make_no_contacts():
+    """Each week a worker in post is away with chance leave_weeks_per_year / 52 (a vacant post is
+    never 'on leave'); in link work that week an absent worker's clients get no contact and the
+    worker takes nobody on, while colleagues at work do both."""
+    cfg = small_config({"population.size": 6000, "link_workers.fte": 60.0, "workforce.turnover_per_year": 2.0,
+                        "workforce.leave_weeks_per_year": 13.0, "workforce.recruitment_weeks": 8.0,
+                        "referral.self_referral_per_year": 4.0, "link_workers.contacts_per_client": 20})
+    m = make_model(cfg)
+    at_risk = away = 0
+    stats = {"away_clients": 0, "at_work_clients": 0, "intake_at_work": 0}
+
+    def before(model, u):
+        r = model.residents
+        return r.lw_status.copy(), r.lw_contacts.copy(), r.lw_worker.copy()
+
+    def after(model, u, state):
+        status0, contacts0, worker0 = state
+        r, w = model.residents, model.link_workers
+        absent = ~w.in_post | w.on_leave
+        was = np.flatnonzero(status0 == ACTIVE)
+        still = was[r.lw_status[was] == ACTIVE]
+        gone = absent[worker0[still]]
+        assert (r.lw_contacts[still[gone]] == contacts0[still[gone]]).all(), "an absent worker made a contact"
+        assert (r.lw_contacts[still[~gone]] == contacts0[still[~gone]] + 1).all()
+        new = np.flatnonzero((status0 != ACTIVE) & (r.lw_status == ACTIVE))
+        assert not absent[r.lw_worker[new]].any(), "an absent worker took someone on"
+        stats["away_clients"] += int(gone.sum())
+        stats["at_work_clients"] += int((~gone).sum())
+        stats["intake_at_work"] += int(new.size)
+
+    spy(m, LinkWork, before, after)
+    for _ in range(16):
+        m.step()
+        w = m.link_workers
+        assert not w.on_leave[~w.in_post].any()
+        # leave is decided for workers still in post after this week's turnover and recruitment
+        at_risk += int(w.in_post.sum())
+        away += int(w.on_leave.sum())
+    p = cfg.workforce.leave_weeks_per_year / 52.0
+    assert abs(away / at_risk - p) <= binomial_tolerance(p, at_risk)
+    assert p > 2 * binomial_tolerance(p, at_risk)
+    assert stats["away_clients"] > 50 and stats["at_work_clients"] > 200 and stats["intake_at_work"] > 50
+
+
+def test_a_leavers_clients_go_to_colleagues_in_the_team_with_free_places_in_queue_order():
+    """When workers leave, their clients (by the date they joined, then the fixed queue key) take
+    the free places of colleagues in post in the same team; the rest go back to the waiting list
+    (contacts and plan reset, waiting from this week). No client is left with a vacant post."""
+    cfg = small_config({"population.size": 4000, "link_workers.fte": 20.0, "link_workers.caseload_per_fte": 10,
+                        "workforce.turnover_per_year": 10.0, "workforce.leave_weeks_per_year": 0.0},
+                       teams=[{"name": "older", "fte": 10.0, "caseload_per_fte": 10, "contacts_per_client": 8,
+                               "age_bands": [2]}])
+    m = make_model(cfg)
+    r, w = m.residents, m.link_workers
+    rng = np.random.default_rng(7)
+    # most caseloads full, a third with one to three free places: some of the leavers' clients fit
+    fill = w.caseload_cap - (rng.random(w.n) < 0.35) * rng.integers(1, 4, w.n)
+    slots = np.repeat(np.arange(w.n), fill)
+    clients = rng.permutation(r.n)[: slots.size]
+    r.lw_status[clients] = ACTIVE
+    r.lw_worker[clients] = slots
+    r.lw_team[clients] = w.team[slots]
+    r.lw_contacts[clients] = 2
+    r.lw_planned[clients] = 6
+    r.lw_since[clients] = rng.integers(0, 10, clients.size)
+    w.clients = np.bincount(slots, minlength=w.n)
+    m.week = 12
+    worker0, in_post0 = r.lw_worker.copy(), w.in_post.copy()
+    step_only(m, Workforce)
+    leavers = in_post0 & ~w.in_post
+    assert leavers.sum() >= 3 and (w.team[leavers] == 1).any() and (w.team[leavers] == 0).any()
+    active = r.lw_status == ACTIVE
+    assert w.in_post[r.lw_worker[active]].all(), "a client was left with a vacant post"
+    assert (np.bincount(r.lw_worker[active], minlength=w.n) <= w.caseload_cap).all()
+    moved_total = back_total = 0
+    for team in np.unique(w.team):
+        orphans = clients[leavers[worker0[clients]] & (w.team[worker0[clients]] == team)]
+        order = orphans[np.lexsort((r.queue_key[orphans], r.lw_since[orphans]))]
+        staff = (w.team == team) & w.in_post
+        free = int(np.maximum(w.caseload_cap - np.bincount(worker0[clients], minlength=w.n), 0)[staff].sum())
+        k = min(free, orphans.size)
+        moved, back = order[:k], order[k:]
+        assert (r.lw_status[moved] == ACTIVE).all() and staff[r.lw_worker[moved]].all(), team
+        assert (r.lw_contacts[moved] == 2).all()
+        assert (r.lw_status[back] == WAITING).all() and (r.lw_worker[back] == -1).all(), team
+        assert (r.lw_contacts[back] == 0).all() and (r.lw_planned[back] == 0).all()
+        assert (r.lw_since[back] == m.week).all()
+        moved_total += moved.size
+        back_total += back.size
+    assert m.tally["lw_handed_over"] == moved_total > 0
+    assert m.tally["lw_returned_to_list"] == back_total > 0
+    # everyone who was not a leaver's client keeps their worker
+    kept = clients[~leavers[worker0[clients]]]
+    assert np.array_equal(r.lw_worker[kept], worker0[kept])
