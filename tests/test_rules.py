@@ -70,6 +70,55 @@ def test_needs_arise_at_their_onset_rate():
     assert p.sum() > 3 * sum_tolerance(p)
 
 
+def test_episodes_start_at_their_rate_raised_by_a_condition_and_by_loneliness():
+    """Outside an episode, one starts with chance 1 - exp(-episode_per_year / 52 x
+    episode_ltc_multiplier (with a long-term condition) x episode_rr_per_ucla_point ^ (UCLA-3 - 3))."""
+    n = 20_000
+    cfg = small_config({"population.size": n, "health.episode_per_year": 4.0, "health.episode_ltc_multiplier": 3.0,
+                        "health.episode_rr_per_ucla_point": 1.4})
+    m = make_model(cfg)
+    r, h = m.residents, cfg.health
+    r.in_episode = False
+    r.episode_gp = np.zeros(n)
+    ucla = r.ucla.astype(float)
+    step_only(m, LifeEvents)
+    rate = h.episode_per_year / 52.0 * np.where(r.ltc, h.episode_ltc_multiplier, 1.0) \
+        * h.episode_rr_per_ucla_point ** (ucla - 3.0)
+    p = -np.expm1(-rate)
+    for sel, without, what in ((r.ltc, rate / h.episode_ltc_multiplier, "long-term condition"),
+                               (ucla > 6.0, rate / h.episode_rr_per_ucla_point ** (ucla - 3.0), "UCLA-3 above 6")):
+        assert_count(int(r.in_episode[sel].sum()), p[sel], what)
+        assert p[sel].sum() + np.expm1(-without[sel]).sum() > 3 * sum_tolerance(p[sel]), what
+    rest = ~r.ltc & (ucla <= 6.0)
+    assert_count(int(r.in_episode[rest].sum()), p[rest], "others")
+    # every new episode has a size (extra GP demand), the others none
+    assert (r.episode_gp[r.in_episode] > 0).all() and (r.episode_gp[~r.in_episode] == 0).all()
+
+
+def test_bereavement_starts_at_its_rate_more_often_at_65_and_lasts_its_mean_length():
+    """Bereavement starts at weekly_prob(bereavement_per_year x 2.5 at 65+, else x 1) and ends
+    with chance 1 / bereavement_weeks a week."""
+    n = 20_000
+    cfg = small_config({"population.size": n, "loneliness.bereavement_per_year": 1.0,
+                        "loneliness.bereavement_weeks": 5.0})
+    m = make_model(cfg)
+    r, lc = m.residents, cfg.loneliness
+    grieving = np.arange(n) % 4 == 0
+    r.bereaved = grieving.copy()
+    step_only(m, LifeEvents)
+    old = r.age_band == 2
+    for sel, p, what in ((~grieving & old, weekly_prob(lc.bereavement_per_year * 2.5), "starts at 65+"),
+                         (~grieving & ~old, weekly_prob(lc.bereavement_per_year), "starts under 65"),
+                         (grieving, 1.0 / lc.bereavement_weeks, "ends")):
+        k = int(sel.sum())
+        share = (~r.bereaved[sel]).mean() if what == "ends" else r.bereaved[sel].mean()
+        assert abs(share - p) <= binomial_tolerance(p, k), (what, share, p)
+    # the 65+ and the others differ by more than their two tolerances together
+    p_old, p_young = weekly_prob(lc.bereavement_per_year * 2.5), weekly_prob(lc.bereavement_per_year)
+    assert p_old - p_young > (binomial_tolerance(p_old, int((~grieving & old).sum()))
+                              + binomial_tolerance(p_young, int((~grieving & ~old).sum())))
+
+
 # ============================================================== ties
 def test_group_ties_between_co_attendees_are_refreshed_each_week():
     """A group tie whose two ends attended the same group this week is refreshed (its last
