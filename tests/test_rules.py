@@ -1052,7 +1052,7 @@ def test_a_leavers_clients_go_to_colleagues_in_the_team_with_free_places_in_queu
     r.lw_since[clients] = rng.integers(0, 10, clients.size)
     w.clients = np.bincount(slots, minlength=w.n)
     m.week = 12
-    worker0, in_post0 = r.lw_worker.copy(), w.in_post.copy()
+    worker0, in_post0, since0 = r.lw_worker.copy(), w.in_post.copy(), r.lw_since.copy()
     step_only(m, Workforce)
     leavers = in_post0 & ~w.in_post
     assert leavers.sum() >= 3 and (w.team[leavers] == 1).any() and (w.team[leavers] == 0).any()
@@ -1062,7 +1062,8 @@ def test_a_leavers_clients_go_to_colleagues_in_the_team_with_free_places_in_queu
     moved_total = back_total = 0
     for team in np.unique(w.team):
         orphans = clients[leavers[worker0[clients]] & (w.team[worker0[clients]] == team)]
-        order = orphans[np.lexsort((r.queue_key[orphans], r.lw_since[orphans]))]
+        # (the order the clients joined in, before the step: those sent back now wait from this week)
+        order = orphans[np.lexsort((r.queue_key[orphans], since0[orphans]))]
         staff = (w.team == team) & w.in_post
         free = int(np.maximum(w.caseload_cap - np.bincount(worker0[clients], minlength=w.n), 0)[staff].sum())
         k = min(free, orphans.size)
