@@ -398,28 +398,11 @@ def load_scenarios(
             raise ConfigError(unique[i], "simulation.name",
                               f"scenario name '{n}' is also used by {unique[names.index(n)]}; give each file "
                               "its own simulation.name")
+    from .posterior import check_comparison
+
     scenarios = align([Scenario(n, p, c) for n, p, c in zip(names, unique, cfgs, strict=True)])
-    check_scenario_posterior(scenarios, overrides)
+    check_comparison([(sc.source, sc.cfg) for sc in scenarios], overrides)  # before anything runs
     return scenarios
-
-
-def check_scenario_posterior(scenarios: list[Scenario], overrides: list[str] = ()) -> None:
-    """Validate the comparison's posterior before anything runs, and refuse a scenario that differs
-    from the baseline in a parameter the posterior draws (the posterior would overwrite the difference)."""
-    from ..model.config import split_key
-    from .posterior import check_posterior
-
-    set_keys = [".".join(split_key(a.partition("=")[0])) for a in overrides]
-    post = check_posterior(scenarios[0].cfg, set_keys)
-    if post is None:
-        return
-    for sc in scenarios[1:]:
-        check_posterior(sc.cfg)
-        for key, _, _ in differing_parameters(scenarios[0].cfg, sc.cfg):
-            if key in post.keys:
-                raise ConfigError(sc.source, key, f"differs from the baseline, but the posterior {post.path} draws "
-                                                  "it for every replicate and scenario, so the difference would be "
-                                                  "overwritten: compare levers, not uncertain parameters")
 
 
 def differing_parameters(base: Config, other: Config) -> list[tuple[str, Any, Any]]:

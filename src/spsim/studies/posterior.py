@@ -314,6 +314,27 @@ def check_posterior(cfg: Config, set_keys: tuple[str, ...] | list[str] = (), wha
     return post
 
 
+def check_comparison(scenarios: list[tuple[str, Config]], overrides: list[str] | tuple[str, ...] = ()) -> None:
+    """Validate a comparison's posterior (``scenarios``: (source, config), baseline first), refusing a
+    ``--set`` of a drawn parameter and a scenario that differs from the baseline in one: the
+    posterior would overwrite the difference, so the comparison would not compare what it says."""
+    from ..model.config import split_key, to_dict
+
+    post = check_posterior(scenarios[0][1], [".".join(split_key(a.partition("=")[0])) for a in overrides])
+    if post is None:
+        return
+    base = to_dict(scenarios[0][1])
+    for source, cfg in scenarios[1:]:
+        check_posterior(cfg)
+        mine = to_dict(cfg)
+        for key in post.keys:
+            section, name = key.split(".")
+            if mine[section][name] != base[section][name]:
+                raise ConfigError(source, key, f"differs from the baseline, but the posterior {post.path} draws it "
+                                               "for every replicate and scenario, so the difference would be "
+                                               "overwritten: compare levers, not uncertain parameters")
+
+
 def posterior_record(cfg: Config, replicates: int | None = None) -> dict[str, Any] | None:
     """What a run's metadata records about its posterior: name, file, sha256, sets, provenance, and
     which row (1-based) each replicate used. None without a posterior."""
