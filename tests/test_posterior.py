@@ -500,3 +500,24 @@ def test_rank_sensitivity_finds_the_parameter_that_moves_the_answer():
     assert gp.loc["a", "prcc"] > max(4 / math.sqrt(n), abs(gp.loc["c", "prcc"]), abs(gp.loc["b", "prcc"]))
     # too few replicates for a partial correlation: NaN rather than a number
     assert np.isnan(partial_rank_correlation(np.c_[a[:4], b[:4], c[:4]], y[:4])).all()
+
+
+def test_rank_sensitivity_with_repeated_sets_correlates_set_means():
+    """With repeated sets the unit is the set: its answer is the mean of its replicates, so the noise
+    of one set's replicates does not count as evidence about its parameters."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(9)
+    sets, per = 30, 4
+    a = rng.uniform(0, 1, sets)
+    row = np.repeat(np.arange(sets), per)
+    y = a[row] + rng.normal(0, 1.0, row.size)
+    n = row.size
+    params = pd.DataFrame({"replicate": np.arange(n), "posterior_row": row + 1, "a": a[row]})
+    values = pd.DataFrame({"scenario": ["base"] * n + ["s"] * n, "replicate": np.tile(np.arange(n), 2),
+                           "lonely_py_avoided": np.r_[np.zeros(n), y]})
+    got = sensitivity_table(values, ["base", "s"], params).iloc[0]
+    means = pd.Series(y).groupby(row).mean()
+    want = spearmanr(a, means.to_numpy())
+    assert (got.sets, got.replicates) == (sets, n)
+    assert got.spearman == pytest.approx(want.statistic) and got.spearman_p == pytest.approx(want.pvalue)

@@ -18,11 +18,13 @@ splits by a one-way random-effects analysis of variance (Searle, Casella & McCul
 for unequal group sizes). Without repeats the two cannot be separated; without a posterior the
 spread is noise only.
 
-**Which parameters matter.** Across replicates, the Spearman rank correlation of each posterior
+**Which parameters matter.** Across parameter sets, the Spearman rank correlation of each posterior
 parameter with each answer (:func:`scipy.stats.spearmanr`), and the partial rank correlation
 (PRCC; Marino et al. 2008): the correlation of the rank residuals of the parameter and of the
 answer after a linear regression on the ranks of the other parameters (scikit-learn), which
-separates parameters that move together in the posterior.
+separates parameters that move together in the posterior. Where sets are repeated, the answer of a
+set is the mean of its replicates (less noise), and the set, not the replicate, is the unit, so
+the p-values do not count one set's replicates as independent evidence about its parameters.
 """
 
 from __future__ import annotations
@@ -176,9 +178,10 @@ def partial_rank_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def sensitivity_table(values: pd.DataFrame, names: list[str], parameters: pd.DataFrame) -> pd.DataFrame:
     """sensitivity.csv: for each scenario other than the baseline, each answer and each posterior
-    parameter, the Spearman rank correlation across replicates (with its p-value) and the PRCC,
-    ranked by the size of the Spearman correlation within each answer. ``parameters``: one row per
-    replicate (``replicate``, ``posterior_row``, then one column per parameter)."""
+    parameter, the Spearman rank correlation across parameter sets (each set's answer: the mean of
+    its replicates) with its p-value, and the PRCC, ranked by the size of the Spearman correlation
+    within each answer. ``parameters``: one row per replicate (``replicate``, ``posterior_row``, then
+    one column per parameter)."""
     from scipy.stats import spearmanr
 
     cols = ["scenario", "outcome", "parameter", "spearman", "spearman_p", "prcc", "replicates", "sets", "rank"]
@@ -195,8 +198,11 @@ def sensitivity_table(values: pd.DataFrame, names: list[str], parameters: pd.Dat
             y = mine[key].to_numpy(float)
             ok = np.isfinite(y)
             reps = mine.replicate.to_numpy()[ok]
-            x = par.loc[reps, keys].to_numpy(float)
-            y = y[ok]
+            by_set = pd.DataFrame({"row": par.loc[reps, "posterior_row"].to_numpy(), "y": y[ok]}).groupby("row").y
+            sets = by_set.mean()
+            first = par.loc[reps].drop_duplicates("posterior_row").set_index("posterior_row")
+            x = first.loc[sets.index, keys].to_numpy(float)
+            y = sets.to_numpy(float)
             prcc = partial_rank_correlation(x, y) if len(keys) > 1 else np.full(len(keys), math.nan)
             rows = []
             for j, p in enumerate(keys):
@@ -205,8 +211,8 @@ def sensitivity_table(values: pd.DataFrame, names: list[str], parameters: pd.Dat
                     res = spearmanr(x[:, j], y)
                     rho, pval = float(res.statistic), float(res.pvalue)
                 rows.append({"scenario": name, "outcome": key, "parameter": p, "spearman": rho, "spearman_p": pval,
-                             "prcc": prcc[j] if len(keys) > 1 else rho, "replicates": int(y.size),
-                             "sets": int(par.loc[reps, "posterior_row"].nunique())})
+                             "prcc": prcc[j] if len(keys) > 1 else rho, "replicates": int(reps.size),
+                             "sets": int(y.size)})
             order = sorted(range(len(rows)), key=lambda i: -abs(rows[i]["spearman"])
                            if math.isfinite(rows[i]["spearman"]) else math.inf)
             for rank, i in enumerate(order, start=1):

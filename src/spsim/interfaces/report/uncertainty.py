@@ -53,7 +53,7 @@ def probability_table(comp: Comparison) -> str:
             f'<p class="note">{covers_sentence(comp)} A share is the chance that the scenario does better in one '
             "realisation of the place (fewer GP consultations than the baseline's same replicate; fewer lonely "
             "person-years; GP and A&amp;E cost avoided above the extra spend; a positive net social value). It is "
-            "not the <i>confidence in a better mean</i> of the decision table (<code>p_benefit</code> in "
+            "not the <i>confidence in a lower mean</i> of the decision table (<code>p_benefit</code> in "
             "<code>comparison.csv</code>), which is about the model's average over replicates and goes to 0% or "
             "100% as replicates are added, however uncertain each outcome is.</p>")
 
@@ -85,14 +85,15 @@ def decomposition_table(comp: Comparison) -> str:
                     f"</th><td>{num(r.mean)}</td><td>{num(_sd(r.total_var))}</td><td>{num(_sd(r.between_var))}</td>"
                     f"<td>{num(_sd(r.within_var))}</td><td>{esc(_pct(r.share_between))}</td>"
                     f"<td>{r.sets} / {r.replicates}</td></tr>")
-    notes = sorted(set(u.note))
+    notes = sorted({n for n in u.note if not n.startswith("one-way")})
+    said = "".join(f"{esc(n[0].upper() + n[1:])}. " for n in notes)
     return (f'<div class="scroll"><table><caption>Which uncertainty is which: the spread of each answer over '
             f"replicates, split into parameter sets and noise</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>"
-            f'<p class="note">{esc("; ".join(notes))}. The split is a one-way random-effects analysis of variance '
-            "over the parameter sets: replicates that share a set differ only by luck, so the spread within sets "
-            "is noise and what is left between sets is parameter uncertainty. With few sets the parameters' share "
-            "is itself uncertain.</p>")
+            f'<p class="note">{said}The split is a one-way random-effects analysis of variance over the parameter '
+            "sets: replicates that share a set differ only by luck, so the spread within sets is noise and what is "
+            "left between sets is parameter uncertainty. With few sets the parameters' share is itself "
+            "uncertain.</p>")
 
 
 def sensitivity_tables(comp: Comparison, top: int = 5) -> str:
@@ -110,17 +111,18 @@ def sensitivity_tables(comp: Comparison, top: int = 5) -> str:
             for r in rows.itertuples())
         reps, sets = int(part.replicates.iloc[0]), int(part.sets.iloc[0])
         out.append(f'<div class="scroll"><table><caption>{esc(name)}: which uncertain parameters move '
-                   f"{esc(OUTCOME_BY_KEY[key].label.lower())} most ({reps} replicates, {sets} parameter sets)</caption>"
+                   f"{esc(OUTCOME_BY_KEY[key].label.lower())} most ({sets} parameter sets, {reps} replicates)</caption>"
                    '<thead><tr><th scope="col">Parameter</th><th scope="col">Rank correlation<span class="unit">'
                    'Spearman</span></th><th scope="col">p-value</th><th scope="col">Partial rank correlation'
                    '<span class="unit">PRCC, others held</span></th></tr></thead>'
                    f"<tbody>{body}</tbody></table></div>")
-    return ("".join(out) + '<p class="note">Across replicates, each posterior parameter\'s rank correlation with the '
-            "scenario's answer (paired with the baseline): near &plusmn;1, the answer rises or falls with the "
-            "parameter; near 0, it does not depend on it (or the posterior pins it down). The partial rank "
-            "correlation removes what the other parameters explain, separating parameters that move together in "
-            "the posterior. Noise weakens every correlation; with few parameter sets read them as rough. Full "
-            "table: <code>sensitivity.csv</code>.</p>")
+    return ("".join(out) + '<p class="note">Across parameter sets, each posterior parameter\'s rank correlation '
+            "with the scenario's answer (paired with the baseline; a set's answer is the mean of its replicates): "
+            "near &plusmn;1, the answer rises or falls with the parameter; near 0, it does not depend on it (or the "
+            "posterior pins it down). The partial rank correlation removes what the other parameters explain, "
+            "separating parameters that move together in the posterior (a dash: too few sets, or the parameter "
+            "moves in step with another). Noise weakens every correlation; with few parameter sets read them as "
+            "rough. Full table: <code>sensitivity.csv</code>.</p>")
 
 
 def uncertainty_section(comp: Comparison) -> str:
