@@ -10,7 +10,7 @@ from ... import __version__
 from ...io import atomic_output, check_output_dir, write_csv, write_json
 from ...model.config import load_config, simulation_overrides, to_dict
 from ...studies.optimise import optimise
-from ...studies.posterior import check_posterior
+from ...studies.posterior import check_posterior, posterior_record
 from ..report.optimise import build_optimise_report
 from .common import nonneg_int, positive_int
 from .compare import positive_float
@@ -65,7 +65,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
             "trials": len(result.trials), "generations": result.generations,
             "population_size": result.population_size, "replicates": result.replicates,
             "sampler": "optuna NSGAIISampler", "overrides": list(args.overrides),
-            "overlays": [str(o) for o in args.overlay]}
+            "overlays": [str(o) for o in args.overlay], "posterior": posterior_record(cfg)}
 
     def write(tmp: Path) -> None:
         write_csv(result.frame(), tmp / "trials.csv")
