@@ -72,7 +72,8 @@ def cmd_posteriors(args: argparse.Namespace) -> int:
             return 0
         for it in items:
             prov = it["provenance"]
-            what = "; ".join(f"{k}: {prov[k]}" for k in ("regime", "method", "date", "version") if k in prov)
+            what = "; ".join(f"{k}: {prov[k]}" for k in ("regime", "believes", "method", "date", "version",
+                                                         "spsim_version") if k in prov)
             print(f"{it['name']}: {it['rows']} parameter sets over {len(it['parameters'])} parameters"
                   + (f" ({what})" if what else " (no provenance file)"))
             print(f"  {', '.join(it['parameters'])}")
@@ -88,7 +89,9 @@ def cmd_posteriors(args: argparse.Namespace) -> int:
         q5, q50, q95 = np.percentile(post.values[:, j], [5, 50, 95])
         print(f"  {key:48s} {q50:10.4g} {q5:10.4g} {q95:10.4g}")
     for k, v in post.provenance.items():
-        print(f"  {k}: {v}")
+        short = not isinstance(v, (dict, list)) or (isinstance(v, list) and len(v) <= 8 and all(
+            not isinstance(x, (dict, list)) for x in v))
+        print(f"  {k}: {v}" if short else f"  {k}: (see {post.path.with_suffix('.json')})")
     if not post.provenance:
         print(f"  no provenance: {post.path.with_suffix('.json')} does not exist")
     return 0
