@@ -521,3 +521,17 @@ def test_rank_sensitivity_with_repeated_sets_correlates_set_means():
     want = spearmanr(a, means.to_numpy())
     assert (got.sets, got.replicates) == (sets, n)
     assert got.spearman == pytest.approx(want.statistic) and got.spearman_p == pytest.approx(want.pvalue)
+
+
+def test_spearman_p_value_of_few_sets_is_exact():
+    """With 4 sets a perfect rank correlation has exact two-sided p = 2/4! (the two perfect orders out
+    of 24 pairings), not the 0 of the t approximation."""
+    from spsim.studies.uncertainty import spearman
+
+    rho, p = spearman(np.array([1.0, 2, 3, 4]), np.array([10.0, 20, 30, 40]))
+    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 24)
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=40), rng.normal(size=40)
+    from scipy.stats import spearmanr
+
+    assert spearman(x, y) == pytest.approx(tuple(spearmanr(x, y)))

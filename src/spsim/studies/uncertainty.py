@@ -176,14 +176,33 @@ def partial_rank_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Spearman's rho and its two-sided p-value (:func:`scipy.stats.spearmanr`). Below 10 points the
+    t approximation scipy uses is poor (it gives p = 0 for a perfect correlation of 4 sets), so the
+    p-value is the exact permutation p-value (:func:`scipy.stats.permutation_test`, every pairing)."""
+    from scipy.stats import permutation_test, spearmanr
+
+    res = spearmanr(x, y)
+    rho, p = float(res.statistic), float(res.pvalue)
+    if x.size < 10:
+        def stat(a, b, axis=-1):
+            from scipy.stats import rankdata
+
+            ra, rb = rankdata(a, axis=axis), rankdata(b, axis=axis)
+            ra, rb = ra - ra.mean(axis=axis, keepdims=True), rb - rb.mean(axis=axis, keepdims=True)
+            return (ra * rb).sum(axis=axis) / np.sqrt((ra**2).sum(axis=axis) * (rb**2).sum(axis=axis))
+
+        p = float(permutation_test((x, y), stat, permutation_type="pairings", n_resamples=np.inf,
+                                   vectorized=True, alternative="two-sided").pvalue)
+    return rho, p
+
+
 def sensitivity_table(values: pd.DataFrame, names: list[str], parameters: pd.DataFrame) -> pd.DataFrame:
     """sensitivity.csv: for each scenario other than the baseline, each answer and each posterior
     parameter, the Spearman rank correlation across parameter sets (each set's answer: the mean of
     its replicates) with its p-value, and the PRCC, ranked by the size of the Spearman correlation
     within each answer. ``parameters``: one row per replicate (``replicate``, ``posterior_row``, then
     one column per parameter)."""
-    from scipy.stats import spearmanr
-
     cols = ["scenario", "outcome", "parameter", "spearman", "spearman_p", "prcc", "replicates", "sets", "rank"]
     if parameters is None or parameters.empty:
         return pd.DataFrame(columns=cols)
@@ -208,8 +227,7 @@ def sensitivity_table(values: pd.DataFrame, names: list[str], parameters: pd.Dat
             for j, p in enumerate(keys):
                 rho = pval = math.nan
                 if y.size >= 3 and not _constant(x[:, j]) and not _constant(y):
-                    res = spearmanr(x[:, j], y)
-                    rho, pval = float(res.statistic), float(res.pvalue)
+                    rho, pval = spearman(x[:, j], y)
                 rows.append({"scenario": name, "outcome": key, "parameter": p, "spearman": rho, "spearman_p": pval,
                              "prcc": prcc[j] if len(keys) > 1 else rho, "replicates": int(reps.size),
                              "sets": int(y.size)})
