@@ -96,7 +96,7 @@ def test_more_of_the_referred_are_lonely_and_gp_demand_is_untouched(cohorts):
     UCLA point inside the NICOLA band."""
     off, on = cohorts[0.0], cohorts[0.15]
     assert on["referrals_total"] > off["referrals_total"]
-    assert on["referred_lonely_share"] > off["referred_lonely_share"] + 0.05, (off, on)
+    assert on["referred_lonely_share"] > off["referred_lonely_share"], (off, on)
     assert on["referred_ucla_mean"] > off["referred_ucla_mean"]
     assert on["referral_or_lonely"] > off["referral_or_lonely"]
     assert on["gp_consultations_per_person_year"] == pytest.approx(off["gp_consultations_per_person_year"], rel=0.02)

@@ -70,7 +70,8 @@ class ReferralCohort:
             self.n_lonely += int(np.count_nonzero(r.lonely[who]))
             self.ucla.append(r.ucla[who].astype(np.float64))
             bits = r.needs[who]
-            self.needs += np.unpackbits(bits[:, None], axis=1, bitorder="little")[:, :len(NEEDS)].sum(axis=0, dtype=np.int64)
+            flags = np.unpackbits(bits[:, None], axis=1, bitorder="little")[:, :len(NEEDS)]
+            self.needs += flags.sum(axis=0, dtype=np.int64)
         if model.week == self.total - 51:  # the first of the last 52 weeks (after its step)
             self.lonely_at_start = r.lonely.copy()
             self.needs_at_start = r.needs.copy()
