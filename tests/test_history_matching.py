@@ -79,3 +79,31 @@ def test_calibrate_command_history_matching_writes_its_files(tmp_path, capsys):
     waves = pd.read_csv(out / "waves.csv")
     assert len(waves) == 3 and {"implausibility", "inside_bands", "lonely_share"} <= set(waves.columns)
     assert "wave 1: 3 points" in capsys.readouterr().out
+
+
+def test_regimes_each_keep_their_own_truth_from_the_same_runs():
+    """Two readings of conflicting evidence: one believes `sum` near 1.0, the other `sum2` near 0.6
+    (toy2: sum2 = a + b as well). One history match with both regimes keeps, for each, the sets its
+    own evidence allows, and the design follows both."""
+    from spsim.studies.history_matching import nroy_sample
+
+    obs = [Observation.from_band("sum", 0.95, 1.05), Observation.from_band("sum2", 0.55, 0.65)]
+    res = history_match(toy2, PARAMS, obs, waves=2, points=20, replicates=2, seed=3,
+                        regimes={"high": ["sum"], "low": ["sum2"]})
+    high, share_high = nroy_sample(res, "high", 200, seed=1)
+    low, share_low = nroy_sample(res, "low", 200, seed=1)
+    assert len(high) > 20 and len(low) > 20
+    assert np.all(np.abs(high.sum(axis=1) - 1.0) < 0.15), high.sum(axis=1).max()
+    assert np.all(np.abs(low.sum(axis=1) - 0.6) < 0.15), low.sum(axis=1).max()
+    assert 0 < share_low < 1 and 0 < share_high < 1
+    # the second wave's design lies where some regime is not ruled out: near either truth
+    second = res.waves[1].design.sum(axis=1)
+    assert np.all((np.abs(second - 1.0) < 0.2) | (np.abs(second - 0.6) < 0.2)), second
+    with pytest.raises(ValueError, match="unknown observations"):
+        history_match(toy2, PARAMS, obs, waves=1, points=4, regimes={"bad": ["nothing"]})
+
+
+def toy2(values, run_seed):
+    a, b = float(values[0]), float(values[1])
+    noise = np.random.default_rng(run_seed).normal(0, 0.01, 2)
+    return {"sum": a + b + noise[0], "sum2": a + b + noise[1]}

@@ -234,31 +234,38 @@ def posterior_summary(samples: pd.DataFrame, priors=PRIORS) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- history matching
-def _hm_simulate(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], values, run_seed: int) -> dict:
-    """One replicate of ``base`` at parameter ``values``: the target measures (top level: picklable)."""
+def config_at(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], values, run_seed: int) -> Config:
+    """``base`` (a config as a dict) with ``keys`` set to ``values`` and one replicate seeded ``run_seed``."""
     d = base
     for k, v, is_int in zip(keys, values, integer, strict=True):
         d = apply_override(d, f"{k}={int(round(float(v))) if is_int else round(float(v), 6)}")
     d = apply_override(d, f"simulation.seed={run_seed}")
     d = apply_override(d, "simulation.replicates=1")
+    return validate(d, "history matching")
+
+
+def _hm_simulate(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], values, run_seed: int) -> dict:
+    """One replicate of ``base`` at parameter ``values``: the target measures (top level: picklable)."""
     from .patterns import run_measured
 
-    return measure(run_measured(validate(d, "history matching"), 0))
+    return measure(run_measured(config_at(base, keys, integer, values, run_seed), 0))
 
 
-def history_match_targets(base: Config, waves: int = 3, points: int = 40, replicates: int = 2, seed: int = 1,
-                          workers: int = 1, priors=PRIORS):
-    """History matching (``studies/history_matching.py``) of ``priors`` against ``TARGETS``."""
-    from functools import partial
+def ordered_map(workers: int, scheduler: str | None = None) -> Callable:
+    """A ``map_`` for :func:`~spsim.studies.history_matching.history_match`: results in task order, in
+    worker processes when ``workers > 1`` or on the Dask cluster at ``scheduler`` (the same results
+    whichever: every run's seed is fixed by the design, not by where it runs)."""
+    from .history_matching import _call
 
-    from .history_matching import Observation, Parameter, _call, history_match
+    def map_(f, fs, tasks):
+        if scheduler is not None:
+            from .executors import Pool
 
-    simulate = partial(_hm_simulate, base.model_dump(), tuple(p.key for p in priors), tuple(p.integer for p in priors))
-    obs = [Observation.from_band(t.key, t.low, t.high) for t in TARGETS]
-    params = [Parameter(p.key, p.low, p.high) for p in priors]
-
-    def ordered_map(f, fs, tasks):
-        """Results in task order, in worker processes when ``workers > 1`` (same results either way)."""
+            pool = Pool(scheduler=scheduler)
+            try:
+                return list(pool.executor.map(_call, fs, tasks))
+            finally:
+                pool.close()
         if workers <= 1:
             return [_call(g, task) for g, task in zip(fs, tasks, strict=True)]
         import multiprocessing as mp
@@ -267,5 +274,18 @@ def history_match_targets(base: Config, waves: int = 3, points: int = 40, replic
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as pool:
             return list(pool.map(_call, fs, tasks))
 
+    return map_
+
+
+def history_match_targets(base: Config, waves: int = 3, points: int = 40, replicates: int = 2, seed: int = 1,
+                          workers: int = 1, priors=PRIORS, scheduler: str | None = None):
+    """History matching (``studies/history_matching.py``) of ``priors`` against ``TARGETS``."""
+    from functools import partial
+
+    from .history_matching import Observation, Parameter, history_match
+
+    simulate = partial(_hm_simulate, base.model_dump(), tuple(p.key for p in priors), tuple(p.integer for p in priors))
+    obs = [Observation.from_band(t.key, t.low, t.high) for t in TARGETS]
+    params = [Parameter(p.key, p.low, p.high) for p in priors]
     return history_match(simulate, params, obs, waves=waves, points=points, replicates=replicates, seed=seed,
-                         map_=ordered_map)
+                         map_=ordered_map(workers, scheduler))

@@ -16,6 +16,7 @@ every run already done. See docs/experiments.md.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -28,12 +29,14 @@ import numpy as np
 
 from ..model.config import (
     ConfigError,
+    _list_item,
     _suggest,
     apply_override,
     deep_merge,
     read_mapping,
     read_text_safely,
     record_described,
+    split_key,
     validate,
 )
 from ..model.outcomes import COLUMNS
@@ -85,9 +88,15 @@ def _literal(v: Any) -> str:
 
 
 def _field_type(key: str) -> Any:
-    """The annotation of a scenario field, e.g. ``float`` for link_workers.fte."""
-    section, _, name = key.partition(".")
-    return Config.model_fields[section].annotation.model_fields[name].annotation
+    """The annotation of a scenario field, e.g. ``float`` for link_workers.fte or teams.0.fte (an
+    entry of a list of sections is addressed by its index, as in --set)."""
+    model: Any = Config
+    parts = split_key(key)
+    i = 0
+    while i < len(parts) - 1:
+        item = _list_item(model, parts[i])
+        model, i = (item, i + 2) if item is not None else (model.model_fields[parts[i]].annotation, i + 1)
+    return model.model_fields[parts[-1]].annotation
 
 
 def _kind(ann: Any) -> str:
@@ -186,12 +195,23 @@ class Experiment:
                 "bounds": [[p.low, p.high] for p in self.parameters]}
 
     def point_data(self, point: int) -> dict[str, Any]:
-        """Base data with the point's overrides (keys were checked with apply_override on loading)."""
+        """Base data with the point's overrides (keys were checked with apply_override on loading;
+        ``teams.0.fte`` sets the first [[teams]] entry's FTE, as --set does)."""
         over: dict[str, dict[str, Any]] = {}
+        listed: list[tuple[tuple[str, ...], Any]] = []
         for key, value in self.points[point].items():
-            section, _, name = key.partition(".")
-            over.setdefault(section, {})[name] = value
-        return deep_merge(self.base_data, over)
+            parts = split_key(key)
+            if len(parts) == 2:
+                over.setdefault(parts[0], {})[parts[1]] = value
+            else:
+                listed.append((parts, value))
+        data = copy.deepcopy(deep_merge(self.base_data, over))
+        for parts, value in listed:  # an entry of a list of sections: index into the base's own list
+            node: Any = data
+            for p in parts[:-1]:
+                node = node[int(p)] if p.isdigit() else node[p]
+            node[parts[-1]] = value
+        return data
 
     def point_config(self, point: int) -> Config:
         return validate(self.point_data(point), f"{self.source} (point {point})")
@@ -305,8 +325,8 @@ def _parameters(spec: ExperimentFile, base_data: dict[str, Any], src: str) -> li
     for i, ps in enumerate(spec.parameters):
         where = f"parameters[{i}]"
         key = ps.key.strip()
-        # the same check as --set: the key must exist in the scenario schema
-        apply_override({}, f"{key}=0", source=f"{src}: {where}.key")
+        # the same check as --set: the key must exist in the scenario schema (and a [[teams]] entry in the base)
+        apply_override(base_data, f"{key}=0", source=f"{src}: {where}.key")
         if key in RESERVED:
             raise ConfigError(src, f"{where}.key", f"{key} cannot be varied: {RESERVED[key]}")
         if key in seen:

@@ -78,6 +78,11 @@ class Result:
     waves: list[Wave] = field(default_factory=list)
     #: True when a wave found no candidate left: the evidence rules out the whole box (model or priors wrong)
     exhausted: bool = False
+    #: every wave's emulator and the pooled run-to-run variance: what :func:`nroy_sample` needs
+    emulators: list = field(default_factory=list, repr=False)
+    var_run: np.ndarray | None = None
+    #: name -> indices of the observations a regime believes (see ``history_match(regimes=...)``)
+    regimes: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """Every point run: wave, parameters, mean outputs, implausibility, inside every band."""
@@ -160,26 +165,38 @@ def history_match(
     replicates: int = 2,
     seed: int = 1,
     map_: Callable = map,
+    regimes: dict[str, Sequence[str]] | None = None,
 ) -> Result:
     """Run ``waves`` waves of ``points`` points x ``replicates`` replicates.
 
     ``simulate(values, run_seed)`` runs one replicate at parameter ``values`` (in the parameters'
     units) and returns every observation's key; ``map_`` maps a function over an iterable in order
-    (``map``, a process pool's ordered map, or a Dask client's)."""
+    (``map``, a process pool's ordered map, or a Dask client's).
+
+    ``regimes`` (name -> observation keys) matches several readings of the evidence with the same
+    runs: a candidate stays in the design space while it is not ruled out under *some* regime, so
+    the waves refine the emulators wherever any regime still has room; :func:`nroy_sample` then draws
+    each regime's own non-implausible sets. Without it there is one regime, every observation."""
     if waves < 1 or points < 2 or replicates < 1:
         raise ValueError("history matching needs at least 1 wave, 2 points and 1 replicate")
     params, obs = tuple(parameters), tuple(observations)
+    keys = [o.key for o in obs]
+    regimes = dict(regimes) if regimes else {"all": keys}
+    groups = {}
+    for name, ks in regimes.items():
+        unknown = sorted(set(ks) - set(keys))
+        if unknown or not ks:
+            what = "no observations" if not ks else f"unknown observations {unknown}"
+            raise ValueError(f"regime {name!r}: {what}")
+        groups[name] = tuple(keys.index(k) for k in ks)
     d = len(params)
     rng = np.random.default_rng(seed)
-    result = Result(params, obs)
+    result = Result(params, obs, regimes=groups)
     emulators: list[Emulator] = []
     var_run = np.zeros(len(obs))
     for w in range(1, waves + 1):
         cand = _lhs(CANDIDATES, d, rng)
-        keep = np.ones(CANDIDATES, bool)
-        for em in emulators:  # every earlier wave's emulator rules out its part of the box
-            m, v = em.predict(cand)
-            keep &= implausibility(m, v, obs, var_run) <= CUTOFF
+        keep = _not_ruled_out(cand, emulators, obs, var_run, groups.values())
         nroy = float(keep.mean())
         pool = cand[keep]
         if len(pool) == 0:
@@ -208,7 +225,38 @@ def history_match(
             imp = np.maximum(imp, implausibility(m, v, obs, var_run))
         imp[~np.isfinite(means).all(axis=1)] = np.inf  # a run without every target cannot match the evidence
         result.waves.append(Wave(w, design, means, variances, nroy, imp))
+    result.emulators, result.var_run = emulators, var_run
     return result
+
+
+def _not_ruled_out(x: np.ndarray, emulators: Sequence[Emulator], obs: Sequence[Observation], var_run: np.ndarray,
+                   groups) -> np.ndarray:
+    """True where ``x`` is not ruled out by every emulator so far under at least one group of observations."""
+    keep = np.zeros(len(x), bool)
+    preds = [em.predict(x) for em in emulators]
+    for idx in groups:
+        idx = list(idx)
+        ok = np.ones(len(x), bool)
+        for m, v in preds:  # every earlier wave's emulator rules out its part of the box
+            ok &= implausibility(m[:, idx], v[:, idx], [obs[i] for i in idx], var_run[idx]) <= CUTOFF
+        keep |= ok
+    return keep
+
+
+def nroy_sample(result: Result, regime: str, n: int, seed: int = 1) -> tuple[np.ndarray, float]:
+    """``n`` parameter sets (in the parameters' units) drawn uniformly from the space a regime has not
+    ruled out, by every wave's emulator: its non-implausible sets, the history-matching answer to
+    "which parameters could have produced this evidence". Returns (sets, share of the box they fill);
+    fewer than ``n`` rows (maybe none) when the space is tiny."""
+    idx = result.regimes[regime]
+    rng = np.random.default_rng([seed, 99])
+    d = len(result.parameters)
+    cand = _lhs(CANDIDATES, d, rng)
+    keep = _not_ruled_out(cand, result.emulators, result.observations, result.var_run, [idx])
+    pool = cand[keep][:n]
+    values = np.column_stack([p.value(pool[:, j]) for j, p in enumerate(result.parameters)]) if len(pool) \
+        else np.empty((0, d))
+    return values, float(keep.mean())
 
 
 def _call(f: Callable, task: tuple) -> dict[str, float]:

@@ -85,7 +85,7 @@ def PlannerPage():
                 solara.Button("Run comparison", color="primary", disabled=running,
                               on_click=lambda: run_id.set(run_id.value + 1))
             if running or status.value:
-                solara.ProgressLinear(progress.value)
+                solara.ProgressLinear(progress.value, classes=["spsim-planner-progress"])
                 solara.Text(status.value, classes=["spsim-progress"], style={"display": "block"})
             if error.value:
                 solara.Error(error.value, classes=["spsim-planner-error"])

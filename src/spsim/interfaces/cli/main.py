@@ -59,6 +59,14 @@ def build_parser() -> Parser:
     ca.add_argument("--waves", type=positive_int("waves"), default=3, help="history matching: waves (default 3)")
     ca.add_argument("--points", type=positive_int("points"), default=40,
                     help="history matching: design points per wave (default 40)")
+    ca.add_argument("--evidence", choices=("descriptive", "studies"), default="descriptive",
+                    help="history matching: the town's descriptive targets (default), or the service's effect "
+                         "parameters against simulated before-after and controlled studies, for the three "
+                         "evidence regimes at once (posterior-<regime>.csv; docs/calibration.md)")
+    ca.add_argument("--scheduler", metavar="ADDRESS",
+                    help="history matching: run the design on the Dask cluster at ADDRESS (same result as --workers)")
+    ca.add_argument("--sets", type=positive_int("sets"), default=100,
+                    help="history matching on studies: parameter sets drawn per regime (default 100)")
     add_run_options(ca, out_suffix="-calibration")
 
     add_compare_parser(sub)

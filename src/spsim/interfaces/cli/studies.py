@@ -114,9 +114,11 @@ def _history_matching(args: argparse.Namespace, cfg, out: Path) -> int:
 
     if args.points < 2:
         raise ConfigError("--points", None, "history matching needs at least 2 design points per wave")
+    if args.evidence == "studies":
+        return _history_matching_studies(args, cfg, out)
     sim = cfg.simulation  # --replicates: replicates per design point; --seed: the design and the runs
     res = history_match_targets(cfg, waves=args.waves, points=args.points, replicates=sim.replicates,
-                                seed=sim.seed, workers=args.workers)
+                                seed=sim.seed, workers=args.workers, scheduler=args.scheduler)
     table, accepted = res.table(), res.accepted()
     waves = [{"wave": w.number, "nroy_fraction": w.nroy_fraction, "points": len(w.design)} for w in res.waves]
 
@@ -138,3 +140,72 @@ def _history_matching(args: argparse.Namespace, cfg, out: Path) -> int:
     print(f"{len(accepted)} parameter sets of the last wave lie inside every evidence band; "
           f"results in {out}/: waves.csv, accepted.csv, run.json")
     return 0
+
+
+def _history_matching_studies(args: argparse.Namespace, cfg, out: Path) -> int:
+    """The effect parameters against the simulated studies: one posterior per evidence regime."""
+    import time
+
+    from ...studies.history_matching import nroy_sample
+    from ...studies.study_evidence import MIN_TOTAL_WEEKS, STUDY_TARGETS, history_match_studies, inside
+
+    sim = cfg.simulation
+    if sim.burn_in_weeks + sim.weeks < MIN_TOTAL_WEEKS:
+        raise ConfigError(args.config or "<built-in default>", "simulation.weeks",
+                          f"burn-in + weeks = {sim.burn_in_weeks + sim.weeks}: the simulated studies need at least "
+                          f"{MIN_TOTAL_WEEKS} (a year before and after every referral in the window)")
+    if cfg.link_workers.fte + sum(t.fte for t in cfg.teams) <= 0:
+        raise ConfigError(args.config or "<built-in default>", "link_workers.fte",
+                          "is 0 (and no extra team has FTE): there is no service whose effect could be calibrated")
+    t0 = time.perf_counter()
+    res = history_match_studies(cfg, waves=args.waves, points=args.points, replicates=sim.replicates,
+                                seed=sim.seed, workers=args.workers, scheduler=args.scheduler)
+    wall = time.perf_counter() - t0
+    table = res.table()
+    keys = [p.key for p in res.parameters]
+    posteriors, summary = {}, []
+    for regime, idx in res.regimes.items():
+        sets, share = nroy_sample(res, regime, args.sets, seed=sim.seed)
+        posteriors[regime] = pd_frame(sets, keys)
+        believed = [res.observations[i].key for i in idx]
+        last = table[table.wave == table.wave.max()]
+        summary.append({"regime": regime, "believes": believed, "sets": len(sets), "nroy_share": share,
+                        "last_wave_points_inside_bands": int(inside(last, believed).sum()),
+                        "last_wave_points": len(last)})
+    waves = [{"wave": w.number, "nroy_fraction": w.nroy_fraction, "points": len(w.design)} for w in res.waves]
+    provenance = {
+        "spsim_version": __version__, "method": "history matching with Gaussian-process emulators",
+        "command": "spsim " + " ".join(sys.argv[1:]) if sys.argv[0].endswith(("spsim", "__main__.py")) else "",
+        "seed": sim.seed, "waves": waves, "replicates_per_point": sim.replicates, "wall_seconds": round(wall, 1),
+        "targets": [{"key": t.key, "label": t.label, "value": t.value, "sd": t.sd, "source": t.source}
+                    for t in STUDY_TARGETS],
+        "priors": [{"key": p.key, "low": p.low, "high": p.high} for p in res.parameters],
+        "config": to_dict(cfg),
+    }
+
+    def write(tmp: Path) -> None:
+        write_csv(table, tmp / "waves.csv")
+        for regime, frame in posteriors.items():
+            write_csv(frame, tmp / f"posterior-{regime}.csv")
+            row = next(s for s in summary if s["regime"] == regime)
+            write_json({**provenance, **row},
+                       tmp / f"posterior-{regime}.json")
+        write_json({**provenance, "regimes": summary}, tmp / "run.json")
+
+    atomic_output(out, write)
+    if not args.quiet:
+        for w in waves:
+            print(f"wave {w['wave']}: {w['points']} points from the {w['nroy_fraction']:.1%} of the box not ruled out "
+                  "under some regime")
+        for s in summary:
+            print(f"{s['regime']:>12s}: {s['sets']} sets from the {s['nroy_share']:.1%} of the box not ruled out; "
+                  f"{s['last_wave_points_inside_bands']} of the last wave's {s['last_wave_points']} points inside "
+                  "its bands")
+        print(f"results in {out}/: waves.csv, posterior-<regime>.csv and .json, run.json ({wall:.0f} s)")
+    return 0
+
+
+def pd_frame(values, keys):
+    import pandas as pd
+
+    return pd.DataFrame(values, columns=keys)
