@@ -147,7 +147,8 @@ def test_alignment_takes_seed_weeks_replicates_and_size_from_the_baseline(tmp_pa
                  "[population]\nsize = 1500\n\n[link_workers]\nfte = 0.0\n")
     Path(base).write_text(base_text, encoding="utf-8")
     other = tmp_path / "other.toml"
-    other.write_text('[simulation]\nname = "other"\nseed = 99\nweeks = 30\nreplicates = 5\nburn_in_weeks = 10\n\n'
+    other.write_text('[simulation]\nname = "other"\nseed = 99\nweeks = 30\nreplicates = 5\nburn_in_weeks = 10\n'
+                     'posterior = "elsewhere.csv"\nposterior_draws = 3\n\n'  # the baseline has none: not read
                      "[population]\nsize = 3000\n\n[link_workers]\nfte = 1.5\n", encoding="utf-8")
     scen = load_scenarios([str(other)], base, [], [])
     assert [s.name for s in scen] == ["base", "other"]
@@ -404,7 +405,8 @@ def test_report_is_self_contained_labelled_and_readable(compared):
                    "Grants", "Net cost", "Return per pound", "Cost per client supported",
                    "Link-worker pay with on-costs", "Share of residents lonely", "GP consultations",
                    "A&E attendances", "Wait for a link worker", "Clients supported", "Group volunteers",
-                   "Active community groups", "Decision", "Probability of benefit", "replicate noise only",
+                   "Active community groups", "Decision", "Confidence in a lower mean", "replicate noise only",
+                   "Uncertainty: parameters and noise", "cannot be split into parameters and noise",
                    "Capacity", "Gave up waiting", "Referrals lost to waits", "Caseload places used",
                    "Equity", "Deprivation quintile", "Age band", "GP practice", "Lonely person-years avoided",
                    "Cost per lonely person-year avoided", "Cost per GP consultation avoided",

@@ -92,7 +92,11 @@ def _windows(t0: np.ndarray, length: int) -> tuple[tuple[np.ndarray, int], tuple
 
 
 def evaluate_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
-    """Per-resident rows for one replicate: cohort members and their matched controls."""
+    """Per-resident rows for one replicate: cohort members and their matched controls. A posterior
+    set is applied once, before the twin is made, so both arms have the same parameters."""
+    from .posterior import replicate_config
+
+    cfg = replicate_config(cfg, replicate)
     service = _run_arm(cfg, replicate)
     twin = _run_arm(twin_config(cfg), replicate)
     hs, ht = service.history, twin.history
@@ -196,7 +200,9 @@ def evaluate(cfg: Config, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]
     from .runner import map_ordered
 
     reps = cfg.simulation.replicates
-    frames = map_ordered(evaluate_replicate, [(cfg, r) for r in range(reps)], workers)
+    from .posterior import replicate_config
+
+    frames = map_ordered(evaluate_replicate, [(replicate_config(cfg, r), r) for r in range(reps)], workers)
     per_resident = pd.concat(frames, ignore_index=True)
     return per_resident, estimates(per_resident)
 

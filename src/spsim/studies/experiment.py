@@ -127,9 +127,14 @@ def canonical_json(obj: Any) -> str:
 
 def point_hash(cfg: Config) -> str:
     """Hash of what determines a run's results: the resolved configuration, less its label and
-    replicate count (replicate r's seed does not depend on how many replicates there are)."""
+    replicate count (replicate r's seed does not depend on how many replicates there are), and, with
+    a posterior, the sha256 of its file (so a changed file is not mistaken for the one already run)."""
     d = cfg.model_dump(mode="json")
     d["simulation"] = {k: v for k, v in d["simulation"].items() if k not in ("name", "replicates")}
+    if cfg.simulation.posterior:
+        from .posterior import load_posterior
+
+        d["posterior_sha256"] = load_posterior(cfg.simulation.posterior).sha256
     return hashlib.sha256(canonical_json(d).encode()).hexdigest()
 
 
@@ -266,8 +271,10 @@ def check_outcome(name: str, source: str, where: str) -> None:
     raise ConfigError(source, where, f"unknown outcome '{name}'{hint}")
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read, validate and expand an experiment file. Raises ConfigError (one line) on any problem."""
+def load_experiment(path: str | Path, options: list[str] | tuple[str, ...] = ()) -> Experiment:
+    """Read, validate and expand an experiment file. Raises ConfigError (one line) on any problem.
+    ``options``: ``KEY=VALUE`` assignments from the command line (``--posterior``), applied to the
+    base scenario after the experiment's own settings."""
     p = Path(path)
     src = str(path)
     data = read_mapping(p)
@@ -296,6 +303,8 @@ def load_experiment(path: str | Path) -> Experiment:
     if ex.weeks is not None:
         fixed["weeks"] = ex.weeks
     base_data = deep_merge(base_data, {"simulation": fixed})
+    for assignment in options:
+        base_data = apply_override(base_data, assignment, source="command line")
     base = validate(base_data, src)
 
     for i, o in enumerate(ex.outcomes):
@@ -314,8 +323,26 @@ def load_experiment(path: str | Path) -> Experiment:
         except ConfigError as e:
             pt = ", ".join(f"{key}={v!r}" for key, v in points[k].items())
             raise ConfigError(src, "parameters", f"design point {k} ({pt}): {e.field}: {e.message}") from None
+        _check_posterior(exp, cfg, k)
         exp.hashes.append(point_hash(cfg))
     return exp
+
+
+def _check_posterior(exp: Experiment, cfg: Config, point: int) -> None:
+    """A point's posterior, checked before anything runs: the file and its sets (once per posterior),
+    and that it draws none of the swept parameters (it would overwrite them)."""
+    if not cfg.simulation.posterior:
+        return
+    from .posterior import check_posterior
+
+    if point == 0 or exp.point_config(0).simulation.posterior != cfg.simulation.posterior or any(
+            k.startswith("simulation.posterior") for k in exp.keys):
+        try:
+            check_posterior(cfg, [k for k in exp.keys if not k.startswith("simulation.")], "parameters")
+        except ConfigError as e:
+            if e.source == "parameters":
+                raise ConfigError(exp.source, f"parameters: {e.field}", e.message) from None
+            raise
 
 
 def _parameters(spec: ExperimentFile, base_data: dict[str, Any], src: str) -> list[Parameter]:

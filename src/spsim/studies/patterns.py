@@ -273,7 +273,9 @@ def measure_people(model, hist: ResidentHistory, ucla: LastYearUCLA, seed: int =
 def run_measured(cfg: Config, replicate: int) -> dict[str, float]:
     """One replicate's summary plus the people patterns (same seeds as ``run_replicate``)."""
     from ..model.simulation import SocialPrescribingModel
+    from .posterior import replicate_config
 
+    cfg = replicate_config(cfg, replicate)  # its posterior set, if any (a no-op when already applied)
     seed_seq = replicate_seeds(cfg.simulation.seed, cfg.simulation.replicates)[replicate]
     hist, ucla, cohort = ResidentHistory(), LastYearUCLA(), ReferralCohort()
     model = SocialPrescribingModel(cfg, replicate=replicate, seed_seq=seed_seq, agents=False,

@@ -10,6 +10,7 @@ from ... import __version__
 from ...errors import ConfigError
 from ...io import atomic_output, check_output_dir, claim_output, write_csv, write_json, write_parquet
 from ...model.config import to_dict
+from ...studies.posterior import posterior_record
 from .common import load, out_dir
 
 
@@ -31,6 +32,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     claim_output(out, "evaluate", replace=args.replace)
     per_resident, est = evaluate(cfg, workers=args.workers)
     text = narrative(est, per_resident, cfg)
+    post = posterior_record(cfg)
+    if post is not None:
+        text += (f" Each replicate's parameters were drawn from the posterior {post['name']} "
+                 f"({post['distinct_sets_used']} distinct sets, the same set in both arms of a replicate), so the "
+                 "intervals carry parameter uncertainty as well as noise.")
 
     def write(tmp: Path) -> None:
         write_csv(est, tmp / "evaluation.csv")
@@ -40,7 +46,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if len(per_resident):
             plot(est, tmp / "evaluation.png")
         write_json({"spsim_version": __version__, "config": to_dict(cfg), "seed": cfg.simulation.seed,
-                    "cohort": int(len(per_resident))}, tmp / "run.json")
+                    "cohort": int(len(per_resident)), "posterior": post}, tmp / "run.json")
 
     atomic_output(out, write, kind="evaluate")
     if not args.quiet:
@@ -80,6 +86,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from ...studies.calibration import PRIORS, calibrate, narrowed_priors, posterior_summary
 
     cfg = load(args)
+    if cfg.simulation.posterior:  # the calibration sets these parameters itself
+        raise ConfigError(args.config or "<built-in default>", "simulation.posterior",
+                          "a calibration draws its own parameter sets: run it without a posterior")
     out = out_dir(args, cfg, "-calibration")
     check_output_dir(out)
     if args.method == "history-matching":

@@ -19,6 +19,14 @@ class SimulationParams(Section):
                   doc="Root seed; replicate seeds are spawned from it with numpy SeedSequence")
     replicates: int = P(1, ge=1, le=100_000, unit="runs", source="-",
                         doc="Independent replicates (different luck, same configuration)")
+    posterior: str = P("", unit="-", source="- (a calibration's posterior: docs/calibration.md, 'Using a posterior')",
+                       doc="Draw each replicate's uncertain parameters from a posterior: a built-in name (spsim posteriors) "
+                           "or a path to a posterior CSV (one column per dotted parameter key, one row per parameter set, "
+                           "relative paths from the working directory); empty: the parameters as configured")
+    posterior_draws: int = P(0, ge=0, le=100_000, unit="parameter sets", source="-",
+                             doc="How many distinct posterior sets the replicates use: replicate r uses set r % draws, so "
+                                 "draws below replicates repeat sets and parameter uncertainty can be told from noise; "
+                                 "0: one set per replicate (cycling if the posterior has fewer rows)")
 
 
 class PopulationParams(Section):
