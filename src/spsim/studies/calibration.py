@@ -106,6 +106,12 @@ PEOPLE_TARGETS: tuple[Target, ...] = (
     Target("gp_rr_per_ucla_point", "GP visits per UCLA-3 point, adjusted for health (rate ratio)", 1.01, 1.05,
            "NICOLA (Burns et al. 2021): about 3% more GP visits per point after adjustment; band an assumption",
            lambda s: s["gp_rr_per_ucla_point"]),
+    Target("referral_or_lonely",
+           "odds of referral to social prescribing in a year, lonely vs not, adjusted (odds ratio)", 1.63, 2.97,
+           "ELSA wave 10, 7,283 adults aged 50+ (Perspect Public Health 2025, doi:10.1177/17579139251330767): "
+           "OR 2.20 (95% CI 1.63-2.97) adjusted for age, health, wealth, benefits and mental health; "
+           "band = that interval",
+           lambda s: s["referral_or_lonely"]),
 )
 TARGETS = TARGETS + PEOPLE_TARGETS
 EVIDENCE: tuple[Target, ...] = tuple(t for t in TARGETS if t.evidence)

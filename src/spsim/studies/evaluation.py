@@ -158,13 +158,16 @@ def cluster_bootstrap(x: np.ndarray, replicate: np.ndarray, rng: np.random.Gener
 
 
 def estimates(per_resident: pd.DataFrame) -> pd.DataFrame:
-    """The four estimates for each outcome, for all referred residents and frequent attenders."""
+    """The four estimates for each outcome, for all referred residents, frequent attenders and
+    the residents lonely at referral."""
     out = []
     rng = np.random.default_rng(8)  # fixed: the same rows give the same intervals
     groups = {
         "all referred": np.ones(len(per_resident), bool),
         f"frequent attenders (>= {FREQUENT_ATTENDER_GP} GP consultations in the year before)":
             per_resident["gp_pre"].to_numpy() >= FREQUENT_ATTENDER_GP,
+        # where a loneliness effect can show: the residents lonely at referral
+        "lonely at referral": per_resident["lonely_pre"].to_numpy() > 0,
     }
     for gname, sel in groups.items():
         d = per_resident[sel]
