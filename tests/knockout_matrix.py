@@ -229,6 +229,12 @@ KNOCKOUTS: tuple[KnockOut, ...] = (
       T_RULES + "test_gp_refers_recognised_social_consultations_at_the_practice_willingness[False]",
       T_MECH + "test_feedback_from_discharges_raises_practice_referral_probability",
       what="GPs never refer"),
+    K("referral.gp_lonely_route", M + "referral.py",
+      "by_gp[seen_lonely[u[0][seen_lonely] < ps + pl * (1.0 - ps)]] = True",
+      "by_gp[seen_lonely[u[0][seen_lonely] < ps]] = True",
+      "tests/test_referral_loneliness.py::"
+      "test_lonely_patient_at_a_medical_consultation_is_referred_at_recognition_times_willingness",
+      what="a lonely patient is referred only at a social consultation, never for loneliness seen at any other"),
     K("referral.gp_recognition", M + "referral.py",
       "p_gp = np.minimum(pr.recognition * pr.referral * gp_mult, 1.0)",
       "p_gp = np.minimum(pr.referral * gp_mult, 1.0)",
