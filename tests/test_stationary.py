@@ -25,6 +25,7 @@ import pytest
 
 from spsim.model.config import load_config
 from spsim.model.params import Config
+from spsim.model.scaling import scale_place
 from spsim.studies.runner import run_replicate
 
 CONFIGS = Path(__file__).parent.parent / "configs"
@@ -36,21 +37,18 @@ SEEDS = (1, 2, 3)
 
 
 def scaled(cfg: Config, size: int = SIZE) -> Config:
-    """The same place at ``size`` residents: what scales with the place scaled with it."""
-    s = size / cfg.population.size
-    d = cfg.model_dump()
-    d["population"]["size"] = size
-    d["link_workers"]["fte"] *= s
-    d["community_development"]["fte"] *= s
-    for t in d["teams"]:
-        t["fte"] *= s
-    d["practices"]["count"] = max(1, round(d["practices"]["count"] * s))
-    for key in ("groups", "connectors", "programmes"):
-        n = d[key]["count"]
-        d[key]["count"] = max(1, round(n * s)) if n else 0
-    d["grants"]["budget_gbp_per_year"] *= s
-    d["simulation"]["weeks"] = 52 * YEARS
-    return Config.model_validate(d)
+    """The same place at ``size`` residents, scaled once by the model's own rule
+    (:func:`spsim.model.scaling.scale_place`: FTE to whole caseload places, groups, practices,
+    connectors, programmes, developers and grants with the place). The earlier copy of that rule
+    here scaled a file that states ``population.described`` a second time inside the model, so
+    City & Hackney at 10,000 residents ran with one caseload place and no groups."""
+    pop = cfg.population
+    described = pop.described or pop.size
+    cfg = cfg.model_copy(update={
+        "population": pop.model_copy(update={"size": size, "described": described}),
+        "simulation": cfg.simulation.model_copy(update={"weeks": 52 * YEARS}),
+    })
+    return scale_place(cfg)[0]
 
 
 def windows(ts):
@@ -70,17 +68,8 @@ def windows(ts):
     return summary(first), summary(last)
 
 
-#: scenarios that settled on the feedback branch but not after merging the people and place changes
-#: beside it (measured 2026-12-01, issue 13 stays open): strictly marked, so one that settles again fails.
-#: City & Hackney settles again once GPs refer lonely patients at any consultation (branch people2,
-#: full suite 2026-12-02: it passed its strict xfail).
-NOT_SETTLED_AFTER_MERGE = {"default", "southern-staffordshire"}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(s, marks=pytest.mark.xfail(
-    strict=True, reason="does not settle after the people/place merges; issue 13")) if s in NOT_SETTLED_AFTER_MERGE
-    else s for s in SCENARIOS])
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_settles_over_ten_recorded_years(name):
     cfg = scaled(load_config(None if name == "default" else CONFIGS / f"{name}.toml"))
     firsts, lasts = [], []
@@ -115,11 +104,19 @@ def test_settles_over_ten_recorded_years(name):
 
 
 def test_scaled_keeps_the_place_per_resident():
+    """Scaled once: the model's own scaling then changes nothing, and per-resident provision is kept
+    (FTE to within half a caseload place)."""
     cfg = load_config(CONFIGS / "southern-staffordshire.toml")
     small = scaled(cfg)
     s = SIZE / cfg.population.size
     assert small.population.size == SIZE
-    assert small.link_workers.fte == pytest.approx(cfg.link_workers.fte * s)
-    assert [t.fte for t in small.teams] == pytest.approx([t.fte * s for t in cfg.teams])
+    assert scale_place(small)[1] == []  # nothing left to scale inside the model
+    per = cfg.link_workers.caseload_per_fte
+    assert abs(small.link_workers.fte - cfg.link_workers.fte * s) <= 0.5 / per + 1e-12
+    for t_small, t in zip(small.teams, cfg.teams, strict=True):
+        assert abs(t_small.fte - t.fte * s) <= 0.5 / t.caseload_per_fte + 1e-12
     assert small.groups.count == round(cfg.groups.count * s)
     assert small.grants.budget_gbp_per_year == pytest.approx(cfg.grants.budget_gbp_per_year * s)
+    ch = scaled(load_config(CONFIGS / "city-and-hackney.toml"))
+    assert ch.groups.count == round(85 * SIZE / 150_000)
+    assert ch.link_workers.fte * ch.link_workers.caseload_per_fte == round(3 * 20 * SIZE / 150_000)

@@ -51,6 +51,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "groups_active": ("groups", "Open groups"),
     "groups_closed": ("groups", "Groups that closed this week"),
     "groups_started": ("groups", "Groups started this week (by residents or community developers)"),
+    "group_waiting": ("residents", "Referred residents on a group's waiting list for a place at the end of the week"),
+    "group_queue_placed": ("residents", "Given a group place from a waiting list this week"),
+    "group_queue_gave_up": ("residents", "Left a group's waiting list without a place this week"),
+    "group_referred_members": ("residents", "Residents holding a group place as referred members (link work)"),
+    "groups_referred_cost_gbp": ("GBP", "Referred members' cost to the groups' reserves this week (not a scheme cost)"),
     "programme_completions": ("residents", "Participants finishing a fixed-length programme this week"),
     "volunteers": ("residents", "Residents volunteering for a community group"),
     "formal_volunteering_share": ("share", "Residents volunteering formally (any cause) this month"),
@@ -92,7 +97,8 @@ class Recorder:
                   "referrals_social_care", "signposted_to_groups", "lw_goals_met", "lw_reached_dose",
                   "lw_leavers", "lw_handed_over", "lw_returned_to_list",
                   "programme_completions", "lw_taken_on", "lw_intake", "clients_supported", "lw_reneged",
-                  "group_attendance", "groups_closed", "groups_started", "new_volunteers_spillover"):
+                  "group_attendance", "groups_closed", "groups_started", "new_volunteers_spillover",
+                  "group_queue_placed", "group_queue_gave_up"):
             row[k][i] = tally[k]
         row["lw_dropouts"][i] = tally["lw_dropouts"] + tally["lw_not_engaged"]
         row["lonely_share"][i] = r.lonely.sum() / n
@@ -109,6 +115,9 @@ class Recorder:
         row["group_places"][i] = g.places[g.open].sum() if g.n else 0
         row["groups_active"][i] = g.open.sum() if g.n else 0
         row["volunteers"][i] = np.count_nonzero(r.volunteer_group >= 0)
+        row["group_waiting"][i] = np.count_nonzero(r.group_queue >= 0)
+        row["group_referred_members"][i] = np.count_nonzero(r.group_referred)
+        row["groups_referred_cost_gbp"][i] = tally["cost_referred_members_gbp"]
         row["formal_volunteering_share"][i] = r.volunteer.sum() / n
         row["mean_wellbeing"][i] = float(r.wellbeing.mean(dtype=np.float64))
         lw = c.link_workers

@@ -123,7 +123,7 @@ def build_residents(
         has = rng.random(n) < np.minimum(p_need * r.need_onset_mult, 0.9)
         bits |= (has.astype(np.uint8) << k)
     r.needs = bits
-    r.lonely = rng.random(n) < cfg.loneliness.initial_share
+    # (who is lonely is drawn by Loneliness.init, at the steady state of its rules, once ties are known)
     p_ep = health.episode_per_year * health.episode_mean_weeks / WEEKS_PER_YEAR
     r.in_episode = rng.random(n) < min(p_ep, 0.9)
     r.volunteer = rng.random(n) < cfg.volunteering.monthly_share

@@ -40,6 +40,8 @@ STREAM_IDS: dict[str, int] = {
     "history_instruments": 19,
     "workforce": 20,
     "community_flex": 21,
+    "group_warm_start": 22,
+    "group_queue": 23,
 }
 
 

@@ -97,6 +97,9 @@ class ResidentTable(Table):
         "group": (I32, -1),  # community group attended (a place), -1 none
         "group_since": (I32, -1),
         "group_accompanied": (np.bool_, False),
+        "group_referred": (np.bool_, False),  # holds the place as a referred member (link work)
+        "group_queue": (I32, -1),  # group whose waiting list the resident is on, -1 none
+        "group_queue_since": (I32, 0),  # week they joined that waiting list
         "attended": (np.bool_, False),  # attended a group session this week
         "volunteer": (np.bool_, False),  # formal volunteering (any cause) this month
         "volunteer_group": (I32, -1),  # the group volunteered for, -1 none

@@ -12,6 +12,15 @@ funders, which ``groups.count`` stands for, are taken up again; assumption) plus
 at ``count x refill / (refill + fold + other closures)`` (the earlier rule, a constant founding
 rate with closures only for want of volunteers or money, let the number of groups drift for
 years).
+
+Waiting lists for places (issue 13): a referred resident (matched by a link worker) who finds no
+free place does not simply go without: they join the waiting list of an open community group of
+the kind they look for (the one with the fewest waiting per place; any kind if none of theirs is
+open). Each week, free places go to a group's waiting list first, in order of waiting, before
+anyone joins on their own; a resident leaves the list on finding a place otherwise, or gives up at
+``queue_give_up_per_week`` (own stream ``group_queue``, one number per resident a week); those
+whose group closes wait for another. Referred members pay no subscription: each costs their group
+``referred_member_cost_gbp`` a week from its reserves (assumption), which small grants relieve.
 """
 
 from __future__ import annotations
@@ -113,6 +122,36 @@ def release_members(model, mask: np.ndarray) -> None:
     r.group[mask] = -1
     r.group_since[mask] = -1
     r.group_accompanied[mask] = False
+    r.group_referred[mask] = False
+
+
+def queue_for_places(model, who: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Residents ``who`` (no place, looking for ``kinds``) join a group's waiting list: spread
+    round-robin over the open community groups of their kind, fewest waiting per place first (all
+    open community groups if none of that kind is open). Returns those queued."""
+    r, g = model.residents, model.groups
+    keep = (r.group[who] < 0) & (r.group_queue[who] < 0)
+    who, kinds = who[keep], kinds[keep]
+    community = g.open & (g.fixed_weeks == 0) if g.n else np.zeros(0, bool)
+    if who.size == 0 or not community.any():
+        model.tally["group_queue_no_group"] += int(who.size)
+        return who[:0]
+    order = np.argsort(r.queue_key[who], kind="stable")
+    who, kinds = who[order], kinds[order]
+    waiting = np.bincount(r.group_queue[r.group_queue >= 0], minlength=g.n)
+    load = waiting / np.maximum(g.places, 1)
+    target = np.full(who.size, -1, np.int64)
+    for k in np.unique(kinds):  # at most six kinds, not residents
+        sel = np.flatnonzero(kinds == k)
+        ids = np.flatnonzero(community & (g.kind == k))
+        if ids.size == 0:
+            ids = np.flatnonzero(community)
+        ids = ids[np.lexsort((ids, load[ids]))]
+        target[sel] = ids[np.arange(sel.size) % ids.size]
+    r.group_queue[who] = target
+    r.group_queue_since[who] = model.week
+    model.tally["group_queue_joined"] += int(who.size)
+    return who
 
 
 class Groups(Mechanism):
@@ -120,12 +159,18 @@ class Groups(Mechanism):
     stream = "groups"
     # u[0] leaving, u[1] volunteers stop/start, u[2] founders' key, u[3] attendance, u[4] self-joining
     rows = 5
+    #: one number per resident a week from the ``group_queue`` stream: giving up the waiting list
+    queue_stream = "group_queue"
 
     def step(self, model, u: np.ndarray) -> None:
         r, g, c, week = model.residents, model.groups, model.cfg, model.week
         gp, t = c.groups, model.tally
-        # own stream, a fixed block (at least 4,096 groups) every week, whatever the state
-        fold_u = model.streams["community_flex"].random(max(4096, g.n), dtype=np.float32)[: g.n]
+        # folding luck: one number a week from its own stream seeds a generator whose k-th number is
+        # group k's, whatever the number of group rows (a block of max(4096, rows) straight from the
+        # stream fell out of common random numbers once founding had made more than 4,096 rows)
+        fold_u = np.random.Generator(np.random.PCG64(int(model.streams["community_flex"].integers(2**63)))).random(
+            g.n, dtype=np.float32)
+        queue_u = model.streams.uniforms(self.queue_stream, 1, r.n)[0]
 
         # 1. members leave; unaccompanied low-confidence newcomers are likelier to; programme
         #    participants leave when their course ends
@@ -163,6 +208,10 @@ class Groups(Mechanism):
             self._update_capacity(model)
             community = g.open & (g.fixed_weeks == 0)  # programmes are funded and staffed by the scheme
             g.funds = np.where(community, g.funds + g.income - g.cost, g.funds)
+            # referred members pay no subscription: their group carries their cost from its reserves
+            referred = np.bincount(r.group[r.group_referred & (r.group >= 0)], minlength=g.n)
+            g.funds = np.where(community, g.funds - gp.referred_member_cost_gbp * referred, g.funds)
+            t["cost_referred_members_gbp"] += float(gp.referred_member_cost_gbp * referred[community].sum())
             self._grants(model, community)
             short = community & (g.volunteers < gp.volunteers_needed)
             g.weeks_short = np.where(short, g.weeks_short + 1, 0)
@@ -204,7 +253,8 @@ class Groups(Mechanism):
             t["groups_started_by_developers"] += k_dev
         model.unmet_by_kind *= 0.95  # unmet demand is remembered for a few months
 
-        # 5. residents join groups on their own when a place is free
+        # 5. the groups' waiting lists are served first; then residents join on their own
+        self._serve_waiting_lists(model, queue_u)
         # own row: reusing u[0] (leaving) made every leaver with u[0] < p_join rejoin the same week
         joiners = np.flatnonzero((r.group < 0) & (u[4] < below(weekly_prob(gp.self_join_per_year))))
         allocate_places(model, joiners, preferred_kind(r, joiners), programmes=False)
@@ -216,6 +266,36 @@ class Groups(Mechanism):
         if g.n:
             g.attendance = np.bincount(r.group[r.attended], minlength=g.n)
         t["group_attendance"] += int(r.attended.sum())
+
+    def _serve_waiting_lists(self, model, u: np.ndarray) -> None:
+        """Leave the list (a place found otherwise, or gave up), wait again if the group closed,
+        then free places go to each group's list in order of waiting (fixed key on ties)."""
+        r, g, t = model.residents, model.groups, model.tally
+        q = np.flatnonzero(r.group_queue >= 0)
+        if q.size == 0:
+            return
+        gq = r.group_queue[q]
+        found = r.group[q] >= 0
+        gave_up = ~found & (u[q] < below(model.cfg.groups.queue_give_up_per_week))
+        closed = ~found & ~gave_up & ~g.open[gq]
+        r.group_queue[q[found | gave_up | closed]] = -1
+        t["group_queue_gave_up"] += int(gave_up.sum())
+        if closed.any():
+            again = q[closed]
+            queue_for_places(model, again, preferred_kind(r, again))
+        q = np.flatnonzero(r.group_queue >= 0)
+        if q.size == 0:
+            return
+        gq = r.group_queue[q]
+        order = np.lexsort((r.queue_key[q], r.group_queue_since[q], gq))
+        q, gq = q[order], gq[order]
+        start, _ = segments(gq)
+        take = (np.arange(q.size) - start) < free_places(model)[gq]
+        placed, slots = q[take], gq[take]
+        _join(model, placed, slots)
+        r.group_referred[placed] = True
+        r.group_queue[placed] = -1
+        t["group_queue_placed"] += int(placed.size)
 
     def _update_capacity(self, model) -> None:
         r, g, gp = model.residents, model.groups, model.cfg.groups

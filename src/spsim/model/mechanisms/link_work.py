@@ -12,7 +12,8 @@ follows their needs (``contacts_min`` + ``contacts_per_need`` per further need, 
 shortened under caseload pressure (divided by 1 + ``pressure_shortening`` x the waiting list
 over the caseload places, that ratio capped at 1), never below two contacts. From the ``effective_dose``-th
 contact the client gains confidence and, at ``match_at_contact``, is matched to a group with a
-free place; low-confidence clients are accompanied, which costs one extra contact.
+free place (if none is free, they join a group's waiting list: groups.py); low-confidence clients
+are accompanied, which costs one extra contact.
 ``model.lw_effective`` marks clients past the effective dose.
 """
 
@@ -23,7 +24,7 @@ import numpy as np
 from ..population import team_specs
 from ..tables import popcount8
 from .base import Mechanism
-from .groups import allocate_places, preferred_kind
+from .groups import allocate_places, preferred_kind, queue_for_places
 from .referral import ACTIVE, WAITING
 
 
@@ -138,6 +139,10 @@ class LinkWork(Mechanism):
             & (r.queue_key[contacted] < effect)
         ]
         matched = allocate_places(model, to_match, preferred_kind(r, to_match))
+        r.group_referred[matched] = True
+        # no free place: they wait for one on a group's list (groups step) rather than go without
+        unplaced = to_match[~np.isin(to_match, matched)]
+        queue_for_places(model, unplaced, preferred_kind(r, unplaced))
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True
         r.group_accompanied[low] = True

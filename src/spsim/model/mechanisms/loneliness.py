@@ -12,7 +12,8 @@ year is
   (``lockdown_onset_multiplier``; ties also count less, ``shock.contact_multiplier``).
 
 Recovery per year = ``recovery_per_year x exp(-trait_recovery z)`` + ``recovery_per_contact_per_year``
-x non-lonely contacts + ``group_recovery_per_year`` while attending a group (the contact terms and
+x non-lonely contacts + ``group_recovery_per_year`` while attending a group +
+``volunteering.loneliness_recovery_per_year`` while volunteering formally (the contact terms and
 contagion follow Hill, Rand, Nowak & Christakis 2010). Because recovery falls with ``z``, those
 lonely for years are mostly the chronic core and recover less often than the newly lonely; the
 same ``z`` orders friendships (homophily) and lowers sociability (see ``network.py``), so
@@ -40,19 +41,6 @@ def true_ucla(lonely: np.ndarray, trait: np.ndarray, bereaved: np.ndarray, has_n
     hi = np.clip(lc.ucla_lonely_mean + base, 6.5, 9.0)
     lo = np.clip(lc.ucla_not_lonely_mean + base + 0.8 * bereaved + 0.4 * has_needs, 3.0, 6.49)
     return np.where(lonely, hi, lo).astype(np.float32)
-
-
-def _scaled_to_mean(p: np.ndarray, share: float) -> np.ndarray:
-    """``clip(s * p, 0, 1)`` with the scale ``s`` found by bisection so that its mean is ``share``
-    (a plain rescale falls short when some probabilities are clipped at 1)."""
-    lo, hi = 0.0, 1.0 / max(float(p[p > 0].min()) if (p > 0).any() else 1.0, 1e-12)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if np.clip(mid * p, 0, 1).mean() < share:
-            lo = mid
-        else:
-            hi = mid
-    return np.clip(0.5 * (lo + hi) * p, 0, 1)
 
 
 class Loneliness(Mechanism):
@@ -85,14 +73,24 @@ class Loneliness(Mechanism):
         if model.lockdown:
             passing = passing * lc.lockdown_onset_multiplier
         onset = lc.onset_per_year * self.lasting_mult * passing + lc.contagion_per_year * lonely_contacts
+        # volunteering helps the volunteer: formal volunteers recover faster (assumption, modest)
         recovery = (self.recovery_base + lc.recovery_per_contact_per_year * other_contacts
-                    + lc.group_recovery_per_year * r.attended)
+                    + lc.group_recovery_per_year * r.attended
+                    + c.volunteering.loneliness_recovery_per_year * r.volunteer)
         return onset, recovery
 
     def init(self, model) -> None:
-        """Start near the steady state: who is lonely depends on the causes and ties, with
-        ``loneliness.initial_share`` lonely overall."""
-        r, lc = model.residents, model.cfg.loneliness
+        """Start at the steady state of the rules in :meth:`step`: each resident is lonely with
+        the stationary probability of their own two-state chain, ``onset / (onset + recovery)``,
+        where the lonely contacts are the expected number among their ties (the sum of their
+        contacts' probabilities) and group members' recovery includes their expected attendance.
+        The probabilities are found by fixed-point iteration on the network (mean field). There
+        is no rescaling to a chosen share: the earlier rule rescaled to 7% when these rates'
+        steady state was 4.6%, and the lonely share then fell for a decade, the chronic core
+        (recovery ``exp(-trait_recovery z)``) taking longest (measured: 0.063 in the burn-in
+        year, 0.046 ten years later)."""
+        r, c = model.residents, model.cfg
+        lc = c.loneliness
         r.lonely_trait = model.network.trait
         g = model.streams["people_init"]
         self.hood_effect = np.exp(lc.neighbourhood_sd * g.standard_normal(model.n_neighbourhoods)
@@ -101,19 +99,40 @@ class Loneliness(Mechanism):
         r.ls_offset = model.cfg.wellbeing.life_satisfaction_person_sd * g.standard_normal(r.n)
         self.lasting_mult = self.lasting(model)
         self.recovery_base = lc.recovery_per_year * np.exp(-lc.trait_recovery * r.lonely_trait.astype(np.float64))
-        share = lc.initial_share
-        degree = model.network.degree()
-        onset, recovery = self.rates(model, share * degree, (1 - share) * degree)
-        p = onset / np.maximum(onset + recovery, 1e-12)
-        p = _scaled_to_mean(p, share)
         # Own stream: the population stream has by now also seeded the groups, so drawing from it
         # here made the initial lonely residents depend on group levers (groups.count, ...).
-        r.lonely = model.streams["initial_loneliness"].random(r.n) < p
-        r.ucla = true_ucla(r.lonely, r.lonely_trait, r.bereaved, r.needs != 0, lc)
+        self.init_u = model.streams["initial_loneliness"].random(r.n)
+        self.settle(model)
         wb = model.cfg.wellbeing
         self.target_table = self._target_table(wb)
         self.conf_gain = np.array([0.0, wb.confidence_per_attendance])
         self.conf_loss = np.array([0.0, wb.confidence_loss_lonely])
+
+    def settle(self, model) -> None:
+        """Who is lonely, at the steady state of the current ties and memberships (the same
+        uniforms each time: the group warm start redraws it after the groups have settled)."""
+        r = model.residents
+        r.lonely = self.init_u < self.stationary(model)
+        r.ucla = true_ucla(r.lonely, r.lonely_trait, r.bereaved, r.needs != 0, model.cfg.loneliness)
+
+    def stationary(self, model, iterations: int = 100, tol: float = 1e-9) -> np.ndarray:
+        """Each resident's stationary chance of being lonely under this week's rules (mean field:
+        contacts lonely with their own stationary chances; attendance at its expected rate)."""
+        r, c, net = model.residents, model.cfg, model.network
+        rows = np.repeat(np.arange(r.n), np.diff(net.indptr))
+        degree = net.degree().astype(np.float64)
+        attending = c.groups.attendance * (r.group >= 0)
+        p = np.zeros(r.n)
+        for _ in range(iterations):
+            lonely_contacts = np.bincount(rows, weights=p[net.indices], minlength=r.n)
+            onset, recovery = self.rates(model, lonely_contacts, degree - lonely_contacts)
+            recovery = recovery + c.loneliness.group_recovery_per_year * attending
+            new = onset / np.maximum(onset + recovery, 1e-12)
+            done = np.abs(new - p).max() < tol
+            p = new
+            if done:
+                break
+        return p
 
     @staticmethod
     def _target_table(wb) -> np.ndarray:

@@ -42,6 +42,12 @@ class GroupParams(Section):
                                     doc="Groups started by residents beyond those replacing groups that fold (growth of the sector)")
     fold_per_year: float = P(0.2, ge=0, le=10, unit="per group-year", source="assumption (small groups' organisers move on, venues are lost)",
                              doc="Rate at which open community groups fold for reasons outside the model (organisers move on, venues are lost)")
+    queue_give_up_per_week: float = P(0.02, ge=0, le=1, unit="per week", source="assumption (as patient as those waiting for a link worker, referral.reneging_per_week)",
+                                      doc="Chance a referred resident waiting for a place in a full group gives up each week")
+    referred_member_cost_gbp: float = P(1.0, ge=0, le=1000, unit="GBP per referred member-week", source="assumption (materials, refreshments and room for members who come through link work and pay no subscription; no figure in the seeds or the brief)",
+                                        doc="What each referred member costs the group a week, drawn from its reserves")
+    warm_start_weeks: int = P(104, ge=0, le=2080, unit="weeks", source="assumption: two years, one volunteer tenure (volunteer_stop_per_year = 0.5), before the two-year burn-in; measured with tests/test_stationary.py (docs/ODD.md 5.9)",
+                                doc="Weeks the group sector runs under its own rules (groups and volunteering steps, the rest of the town held still) before the burn-in, so that it starts at its steady state")
     refill_per_year: float = P(1.0, ge=0, le=52, unit="per missing group per year", source="assumption (density-dependent founding, as in organisational ecology: Hannan & Freeman 1989)",
                                doc="Residents start new groups at this rate for each group the place is short of groups.count (venues, organisers and funders freed by closures are taken up again)")
 
@@ -53,6 +59,8 @@ class VolunteeringParams(Section):
                              doc="Formal volunteering at least monthly, all causes (sets the start rate)")
     stop_per_year: float = P(1.0, ge=0, le=52, unit="per volunteer-year", source="assumption",
                              doc="Rate at which general volunteers stop")
+    loneliness_recovery_per_year: float = P(0.2, ge=0, le=52, unit="per volunteer-year", source="assumption, kept modest (the Community Life Survey reports monthly formal volunteers less often lonely, but no figure is in the seeds or the brief)",
+                                            doc="Added recovery rate from loneliness while volunteering formally (volunteering helps the volunteer)")
 
 
 class ConnectorParams(Section):

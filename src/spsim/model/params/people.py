@@ -58,8 +58,6 @@ class LonelinessParams(Section):
     disposition (the chronic core), living alone, a long-term condition or disability, age,
     deprivation and the neighbourhood (shared local causes), and on passing causes (bereavement,
     other needs, lockdowns); contagion along ties (Hill et al. 2010)."""
-    initial_share: float = P(0.07, ge=0, le=1, unit="share", source="ONS OPN 2023/24 (often/always lonely ~7%)",
-                             doc="Share lonely at the start of burn-in")
     onset_per_year: float = P(0.010, ge=0, le=52, unit="per person-year", source="calibrated to ~7% lonely often/always (ONS OPN 2023/24); Hill et al. 2010 give 0.04 for a broader definition",
                               doc="Spontaneous onset rate for a resident with average disposition and no risk factors")
     contagion_per_year: float = P(0.004, ge=0, le=52, unit="per lonely contact per year", source="Hill et al. 2010 (0.04 for a broader definition) scaled down: calibrated so that clustering falls from one to three degrees as in Cacioppo et al. 2009",

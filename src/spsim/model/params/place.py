@@ -13,7 +13,7 @@ class SimulationParams(Section):
     name: str = P("default", unit="-", source="-", doc="Scenario label written to every output row")
     weeks: int = P(104, ge=1, le=5200, unit="weeks", source="assumption",
                    doc="Weeks recorded after burn-in")
-    burn_in_weeks: int = P(52, ge=0, le=520, unit="weeks", source="assumption (loneliness and queues settle within about a year)",
+    burn_in_weeks: int = P(104, ge=0, le=520, unit="weeks", source="assumption: two years; the service starts at the burn-in's first week and the volunteers it makes (spillover) serve about two years (groups.volunteer_stop_per_year); measured with tests/test_stationary.py (docs/ODD.md 5.10)",
                            doc="Weeks run before recording starts, so queues and ties settle")
     seed: int = P(20261123, ge=0, le=2**63 - 1, unit="-", source="-",
                   doc="Root seed; replicate seeds are spawned from it with numpy SeedSequence")
