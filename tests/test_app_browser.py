@@ -155,7 +155,10 @@ def test_choosing_a_preset_moves_the_sliders_to_its_values_per_resident(page):
                                                                                       str(want["fte"])])
     places = round(want["fte"] * want["caseload_per_fte"])
     assert float(fte.get_attribute("aria-valuenow")) == want["fte"] and places == 1  # 1 FTE per 50,000
-    assert int(_slider(page, "Community groups at the start").get_attribute("aria-valuenow")) == want["groups"]
+    groups = _slider(page, "Community groups at the start")  # each slider updates in its own round trip
+    page.wait_for_function("([el, v]) => el.getAttribute('aria-valuenow') === v",
+                           arg=[groups.element_handle(), str(want["groups"])])
+    assert int(groups.get_attribute("aria-valuenow")) == want["groups"]
     _wait_text(page, ".spsim-value-fte", f"{want['fte']:.2f} FTE = 1 caseload places")
     page.get_by_role("button", name="Reset", exact=True).click()
     _wait_text(page, ".spsim-settings", f"pcn-link-worker · 2,000 residents · {want['fte']:g} FTE link work (1 ")

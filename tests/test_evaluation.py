@@ -33,7 +33,11 @@ def null_effect():
 
 @pytest.fixture(scope="module")
 def default_effect():
-    return evaluate(cfg())
+    # 5 replicates, not 3: the effect on loneliness sits in the sixth of the cohort lonely at
+    # referral and varies between replicates (cohort UCLA-3 effects -0.03 to -0.18, SD about
+    # 0.07, mean about -0.12, measured on 5). With 3 replicates the mean is about 2 standard errors
+    # from 0 and the two-stage interval touches it; with 5, about 4.
+    return evaluate(cfg("simulation.replicates=5"))
 
 
 def test_inert_service_leaves_every_outcome_identical():
@@ -65,20 +69,19 @@ def test_null_effect_true_effect_zero_but_pre_post_falls_for_frequent_attenders(
     assert get(est, "gp", "pre_post")["mean"] == pytest.approx(get(est, "gp", "counterfactual_change")["mean"])
 
 
-@pytest.mark.xfail(strict=True, reason="after the feedback merge (benefit only past the effective dose) the true "
-                   "effect on UCLA-3 in this 6,000-resident town has an interval that includes 0; issues 13-15")
 def test_default_effect_reduces_loneliness_and_pre_post_overstates_gp(default_effect):
     """Loneliness: a real reduction. (Since loneliness has lasting causes and needs raise its onset
     for as long as they last, referred residents' loneliness no longer falls back by itself after
     referral, so the before-after loneliness estimate need not overstate the effect; GP use, where
-    referral follows a peak of attendance, still regresses to the mean.
-    Few of the cohort are lonely at referral now that loneliness brings people to the GP through
-    health rather than as a social reason (about 6% here), so the share lonely has little power; the
-    UCLA-3 score, observed on everyone, shows the reduction.)"""
+    referral follows a peak of attendance, still regresses to the mean.)
+    The service changes loneliness mostly through group attendance, so its effect sits in the
+    residents lonely at referral (measured: UCLA-3 about -0.5 there, -0.02 among the rest)."""
     _, est = default_effect
     assert get(est, "lonely", "true_effect")["mean"] < 0
     true = get(est, "ucla3", "true_effect")
     assert true["ci_high"] < 0, true.to_dict()  # a real reduction
+    lonely = get(est, "ucla3", "true_effect", group="lonely at referral")
+    assert lonely["n"] >= 30 and lonely["mean"] < true["mean"], lonely.to_dict()
     gp_true, gp_pp = get(est, "gp", "true_effect"), get(est, "gp", "pre_post")
     assert gp_true["mean"] < 0
     assert gp_pp["mean"] < gp_true["mean"]  # pre-post overstates the fall in GP use too
@@ -148,7 +151,8 @@ def test_evaluate_cli_accepts_a_service_made_of_extra_teams_only(tmp_path):
 # ----------------------------------------------------------------------------- the controlled study
 def test_matched_controls_come_from_the_risk_set_and_match_exactly(null_effect):
     """Every control was not yet referred at its case's index week, shares the exact-match stratum
-    (a social consultation that week, loneliness then), and lies inside the caliper."""
+    (a social consultation that week, loneliness then, any consultation that week), and lies inside
+    the caliper."""
     c = cfg("link_workers.effect_on_residents=0", "simulation.replicates=1")
     from spsim.studies.evaluation import _run_arm
 
@@ -166,6 +170,7 @@ def test_matched_controls_come_from_the_risk_set_and_match_exactly(null_effect):
     assert np.all((first < 0) | (first > t)), "a control was already referred at the index week"
     for outcome in ("social", "lonely"):
         assert np.array_equal(h.window_counts(outcome, cohort[ok], t, 1), h.window_counts(outcome, ctrl, t, 1))
+    assert np.array_equal(h.window_counts("gp", cohort[ok], t, 1) > 0, h.window_counts("gp", ctrl, t, 1) > 0)
     from spsim.studies.matching import GP_YEAR_BANDS
 
     def band(who):

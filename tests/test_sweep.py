@@ -512,3 +512,36 @@ def test_morris_screening_and_sensitivity_refuses_a_grid(tmp_path, reference, ca
     assert main(["sensitivity", str(reference[1])]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "needs a sobol or morris design" in err[0]
+
+
+TEAMS = """
+[experiment]
+name = "teams"
+replicates = 1
+weeks = 2
+seed = 7
+
+[config.population]
+size = 1000
+[config.simulation]
+burn_in_weeks = 2
+[[config.teams]]
+name = "young people"
+fte = 1.0
+
+[[parameters]]
+key = "{key}"
+values = [0.5, 2.0]
+"""
+
+
+def test_an_entry_of_teams_is_varied_as_with_set(tmp_path):
+    """`teams.0.fte` in an experiment means what `--set teams.0.fte=...` means; an entry the base
+    does not have is one line naming the field."""
+    exp = load_experiment(write(tmp_path, TEAMS.format(key="teams.0.fte")))
+    assert [exp.point_config(p).teams[0].fte for p in range(2)] == [0.5, 2.0]
+    assert exp.point_config(0).teams[0].name == "young people"
+    assert exp.base_data["teams"][0]["fte"] == 1.0  # building the points left the base alone
+    assert exp.point_config(1).link_workers == exp.point_config(0).link_workers  # only the team varies
+    with pytest.raises(ConfigError, match=r"parameters\[0\]\.key.*out of range"):
+        load_experiment(write(tmp_path, TEAMS.format(key="teams.3.fte"), "bad.toml"))

@@ -322,14 +322,18 @@ def _flat_keys() -> list[str]:
 
 #: the run options every model-running command takes, and the config key each one sets
 RUN_OPTIONS: dict[str, str] = {"seed": "simulation.seed", "weeks": "simulation.weeks",
-                               "replicates": "simulation.replicates"}
+                               "replicates": "simulation.replicates", "posterior": "simulation.posterior"}
 
 
 def simulation_overrides(seed: int | None = None, weeks: int | None = None,
-                         replicates: int | None = None) -> list[str]:
+                         replicates: int | None = None, posterior: str | None = None) -> list[str]:
     """``KEY=VALUE`` assignments for the run options given on a command line (``None``: not given),
-    to pass to :func:`load_config` as ``options``."""
-    given = {"seed": seed, "weeks": weeks, "replicates": replicates}
+    to pass to :func:`load_config` as ``options``. ``posterior`` is written as a quoted TOML string,
+    so any name or path is taken as text."""
+    import json
+
+    given = {"seed": seed, "weeks": weeks, "replicates": replicates,
+             "posterior": None if posterior is None else json.dumps(posterior)}
     return [f"{RUN_OPTIONS[k]}={v}" for k, v in given.items() if v is not None]
 
 

@@ -106,6 +106,12 @@ PEOPLE_TARGETS: tuple[Target, ...] = (
     Target("gp_rr_per_ucla_point", "GP visits per UCLA-3 point, adjusted for health (rate ratio)", 1.01, 1.05,
            "NICOLA (Burns et al. 2021): about 3% more GP visits per point after adjustment; band an assumption",
            lambda s: s["gp_rr_per_ucla_point"]),
+    Target("referral_or_lonely",
+           "odds of referral to social prescribing in a year, lonely vs not, adjusted (odds ratio)", 1.63, 2.97,
+           "ELSA wave 10, 7,283 adults aged 50+ (Perspect Public Health 2025, doi:10.1177/17579139251330767): "
+           "OR 2.20 (95% CI 1.63-2.97) adjusted for age, health, wealth, benefits and mental health; "
+           "band = that interval",
+           lambda s: s["referral_or_lonely"]),
 )
 TARGETS = TARGETS + PEOPLE_TARGETS
 EVIDENCE: tuple[Target, ...] = tuple(t for t in TARGETS if t.evidence)
@@ -245,12 +251,21 @@ def _hm_simulate(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], v
     return measure(run_measured(config_at(base, keys, integer, values, run_seed), 0))
 
 
-def ordered_map(workers: int) -> Callable:
+def ordered_map(workers: int, scheduler: str | None = None) -> Callable:
     """A ``map_`` for :func:`~spsim.studies.history_matching.history_match`: results in task order, in
-    worker processes when ``workers > 1`` (the same results either way)."""
+    worker processes when ``workers > 1`` or on the Dask cluster at ``scheduler`` (the same results
+    whichever: every run's seed is fixed by the design, not by where it runs)."""
     from .history_matching import _call
 
     def map_(f, fs, tasks):
+        if scheduler is not None:
+            from .executors import Pool
+
+            pool = Pool(scheduler=scheduler)
+            try:
+                return list(pool.executor.map(_call, fs, tasks))
+            finally:
+                pool.close()
         if workers <= 1:
             return [_call(g, task) for g, task in zip(fs, tasks, strict=True)]
         import multiprocessing as mp
@@ -263,7 +278,7 @@ def ordered_map(workers: int) -> Callable:
 
 
 def history_match_targets(base: Config, waves: int = 3, points: int = 40, replicates: int = 2, seed: int = 1,
-                          workers: int = 1, priors=PRIORS):
+                          workers: int = 1, priors=PRIORS, scheduler: str | None = None):
     """History matching (``studies/history_matching.py``) of ``priors`` against ``TARGETS``."""
     from functools import partial
 
@@ -273,4 +288,4 @@ def history_match_targets(base: Config, waves: int = 3, points: int = 40, replic
     obs = [Observation.from_band(t.key, t.low, t.high) for t in TARGETS]
     params = [Parameter(p.key, p.low, p.high) for p in priors]
     return history_match(simulate, params, obs, waves=waves, points=points, replicates=replicates, seed=seed,
-                         map_=ordered_map(workers))
+                         map_=ordered_map(workers, scheduler))

@@ -43,6 +43,7 @@ from .intervals import probability_of_benefit  # noqa: F401  (re-exported)
 from .planning import equity_table, horizon_table
 from .record import run_planner_replicate
 from .stats import t_interval, t_quantile  # noqa: F401  (t_quantile: re-exported for report.py)
+from .uncertainty import NOISE_ONLY, THRESHOLDS, share_better
 
 WEEKS_PER_YEAR = 52.0
 #: keys every scenario must share for common random numbers; taken from the baseline
@@ -52,6 +53,8 @@ ALIGNED_KEYS: tuple[tuple[str, str], ...] = (
     ("simulation", "weeks"),
     ("simulation", "burn_in_weeks"),
     ("population", "size"),
+    ("simulation", "posterior"),  # every scenario draws replicate r's parameters from the same set
+    ("simulation", "posterior_draws"),
 )
 #: timeseries cost columns that are activity costs, not service spend
 ACTIVITY_COSTS = ("cost_gp_gbp", "cost_ae_gbp")
@@ -175,6 +178,10 @@ class Comparison:
     max_wait: float = 12.0  # the planner's wait threshold (weeks)
     max_wait_given: bool = False  # whether the planner set it (--max-wait) or it is the default
     fte_search: list = field(default_factory=list)  # planning.FteSearch per scenario with link workers
+    posterior: dict | None = None  # posterior.posterior_record of the comparison (None: parameters as configured)
+    parameters: pd.DataFrame | None = None  # per replicate: posterior_row and the set's values (parameters.csv)
+    uncertainty: pd.DataFrame | None = None  # uncertainty.csv: parameter vs noise variance of each answer
+    sensitivity: pd.DataFrame | None = None  # sensitivity.csv: rank correlations of parameters with answers
 
     @property
     def baseline(self) -> Scenario:
@@ -279,9 +286,12 @@ def add_vs_baseline(values: pd.DataFrame, baseline: str, population: int | None 
     return out.drop(columns=[c for c in out.columns if c.startswith("_")])
 
 
-def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+def comparison_table(values: pd.DataFrame, names: list[str], covers: str = NOISE_ONLY) -> pd.DataFrame:
     """comparison.csv: per scenario and outcome, mean and 95% interval over replicates, and the
-    paired difference from the baseline (``names[0]``) with its interval."""
+    paired difference from the baseline (``names[0]``) with its interval. ``p_benefit`` is the
+    t-based confidence that the *mean* paired difference is on the better side; ``share_better``
+    the share of replicates whose own paired difference is (beyond ``better_threshold``), which
+    ``covers`` says what it includes (noise only, or parameter uncertainty too)."""
     baseline = names[0]
     base = values[values.scenario == baseline].set_index("replicate").sort_index()
     rows = []
@@ -298,7 +308,8 @@ def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                              "ci_low": math.nan, "ci_high": math.nan, "sd": math.nan,
                              "replicates": int(mine[RATIO_OF_MEANS[o.key][1]].notna().sum()),
                              "diff_mean": math.nan, "diff_ci_low": math.nan, "diff_ci_high": math.nan,
-                             "diff_replicates": 0, "p_benefit": math.nan})
+                             "diff_replicates": 0, "p_benefit": math.nan, "share_better": math.nan,
+                             "better_threshold": math.nan, "share_covers": ""})
                 continue
             mean, lo, hi, sd, n = t_interval(mine[o.key])
             if o.nonnegative and math.isfinite(lo):
@@ -309,7 +320,8 @@ def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                 "scenario": name, "is_baseline": name == baseline, "section": o.section, "outcome": o.key,
                 "label": o.label, "unit": _csv_unit(o), "mean": mean, "ci_low": lo, "ci_high": hi, "sd": sd,
                 "replicates": n, "diff_mean": math.nan, "diff_ci_low": math.nan, "diff_ci_high": math.nan,
-                "diff_replicates": 0, "p_benefit": math.nan,
+                "diff_replicates": 0, "p_benefit": math.nan, "share_better": math.nan,
+                "better_threshold": math.nan, "share_covers": "",
             }
             if not o.vs_baseline:
                 d = mine[o.key].to_numpy() - base.loc[mine.index, o.key].to_numpy()
@@ -319,6 +331,11 @@ def comparison_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                     row["p_benefit"] = probability_of_benefit(d, o.better)
             elif name != baseline:
                 row["p_benefit"] = probability_of_benefit(mine[o.key], o.better)
+                d = mine[o.key].to_numpy()
+            if name != baseline and o.better:
+                threshold = THRESHOLDS.get(o.key, 0.0)
+                p = share_better(d, o.better, threshold)
+                row.update(share_better=p, better_threshold=threshold, share_covers=covers if math.isfinite(p) else "")
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -381,7 +398,11 @@ def load_scenarios(
             raise ConfigError(unique[i], "simulation.name",
                               f"scenario name '{n}' is also used by {unique[names.index(n)]}; give each file "
                               "its own simulation.name")
-    return align([Scenario(n, p, c) for n, p, c in zip(names, unique, cfgs, strict=True)])
+    from .posterior import check_comparison
+
+    scenarios = align([Scenario(n, p, c) for n, p, c in zip(names, unique, cfgs, strict=True)])
+    check_comparison([(sc.source, sc.cfg) for sc in scenarios], overrides)  # before anything runs
+    return scenarios
 
 
 def differing_parameters(base: Config, other: Config) -> list[tuple[str, Any, Any]]:
@@ -405,10 +426,13 @@ def differing_parameters(base: Config, other: Config) -> list[tuple[str, Any, An
 def run_comparison(scenarios: list[Scenario], workers: int = 1, done=None) -> Comparison:
     """Run every replicate of every scenario (with the planner's per-resident record) and build
     the comparison, its equity breakdown and its horizons."""
+    from .posterior import posterior_record, replicate_config, replicate_parameters
     from .runner import map_ordered
+    from .uncertainty import covers, sensitivity_table, uncertainty_table
 
     reps = scenarios[0].cfg.simulation.replicates
-    tasks = [(sc.cfg, r) for sc in scenarios for r in range(reps)]
+    # replicate r of every scenario gets the same posterior set (applied here, not in the workers)
+    tasks = [(replicate_config(sc.cfg, r), r) for sc in scenarios for r in range(reps)]
     results = map_ordered(run_planner_replicate, tasks, workers, done)
     owners = [sc for sc in scenarios for _ in range(reps)]
     frames, rows, groups = [], [], []
@@ -425,10 +449,20 @@ def run_comparison(scenarios: list[Scenario], workers: int = 1, done=None) -> Co
     cfg = scenarios[0].cfg
     values = add_vs_baseline(pd.DataFrame(rows), names[0], cfg.population.size, cfg.costs)
     group_frame = pd.concat(groups, ignore_index=True)
+    post, params = posterior_record(cfg), pd.DataFrame(replicate_parameters(cfg))
+    set_rows = []
+    if post is not None:
+        params.insert(0, "replicate", np.arange(reps, dtype=np.int64))
+        set_rows = list(params.posterior_row)
+        values.insert(2, "posterior_row", values.replicate.map(dict(enumerate(set_rows))).astype("int64"))
     return Comparison(
         scenarios=scenarios,
         values=values,
-        table=comparison_table(values, names),
+        table=comparison_table(values, names, covers(post)),
+        posterior=post,
+        parameters=params if post is not None else None,
+        uncertainty=uncertainty_table(values, names, set_rows),
+        sensitivity=sensitivity_table(values, names, params) if post is not None else None,
         timeseries=timeseries,
         service_cost_columns=service_cost_columns(timeseries),
         grants_recorded=GRANTS_COST in timeseries.columns,

@@ -92,7 +92,11 @@ def _windows(t0: np.ndarray, length: int) -> tuple[tuple[np.ndarray, int], tuple
 
 
 def evaluate_replicate(cfg: Config, replicate: int) -> pd.DataFrame:
-    """Per-resident rows for one replicate: cohort members and their matched controls."""
+    """Per-resident rows for one replicate: cohort members and their matched controls. A posterior
+    set is applied once, before the twin is made, so both arms have the same parameters."""
+    from .posterior import replicate_config
+
+    cfg = replicate_config(cfg, replicate)
     service = _run_arm(cfg, replicate)
     twin = _run_arm(twin_config(cfg), replicate)
     hs, ht = service.history, twin.history
@@ -154,13 +158,16 @@ def cluster_bootstrap(x: np.ndarray, replicate: np.ndarray, rng: np.random.Gener
 
 
 def estimates(per_resident: pd.DataFrame) -> pd.DataFrame:
-    """The four estimates for each outcome, for all referred residents and frequent attenders."""
+    """The four estimates for each outcome, for all referred residents, frequent attenders and
+    the residents lonely at referral."""
     out = []
     rng = np.random.default_rng(8)  # fixed: the same rows give the same intervals
     groups = {
         "all referred": np.ones(len(per_resident), bool),
         f"frequent attenders (>= {FREQUENT_ATTENDER_GP} GP consultations in the year before)":
             per_resident["gp_pre"].to_numpy() >= FREQUENT_ATTENDER_GP,
+        # where a loneliness effect can show: the residents lonely at referral
+        "lonely at referral": per_resident["lonely_pre"].to_numpy() > 0,
     }
     for gname, sel in groups.items():
         d = per_resident[sel]
@@ -193,7 +200,9 @@ def evaluate(cfg: Config, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]
     from .runner import map_ordered
 
     reps = cfg.simulation.replicates
-    frames = map_ordered(evaluate_replicate, [(cfg, r) for r in range(reps)], workers)
+    from .posterior import replicate_config
+
+    frames = map_ordered(evaluate_replicate, [(replicate_config(cfg, r), r) for r in range(reps)], workers)
     per_resident = pd.concat(frames, ignore_index=True)
     return per_resident, estimates(per_resident)
 

@@ -16,6 +16,7 @@ every run already done. See docs/experiments.md.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -28,12 +29,14 @@ import numpy as np
 
 from ..model.config import (
     ConfigError,
+    _list_item,
     _suggest,
     apply_override,
     deep_merge,
     read_mapping,
     read_text_safely,
     record_described,
+    split_key,
     validate,
 )
 from ..model.outcomes import COLUMNS
@@ -85,9 +88,15 @@ def _literal(v: Any) -> str:
 
 
 def _field_type(key: str) -> Any:
-    """The annotation of a scenario field, e.g. ``float`` for link_workers.fte."""
-    section, _, name = key.partition(".")
-    return Config.model_fields[section].annotation.model_fields[name].annotation
+    """The annotation of a scenario field, e.g. ``float`` for link_workers.fte or teams.0.fte (an
+    entry of a list of sections is addressed by its index, as in --set)."""
+    model: Any = Config
+    parts = split_key(key)
+    i = 0
+    while i < len(parts) - 1:
+        item = _list_item(model, parts[i])
+        model, i = (item, i + 2) if item is not None else (model.model_fields[parts[i]].annotation, i + 1)
+    return model.model_fields[parts[-1]].annotation
 
 
 def _kind(ann: Any) -> str:
@@ -118,9 +127,14 @@ def canonical_json(obj: Any) -> str:
 
 def point_hash(cfg: Config) -> str:
     """Hash of what determines a run's results: the resolved configuration, less its label and
-    replicate count (replicate r's seed does not depend on how many replicates there are)."""
+    replicate count (replicate r's seed does not depend on how many replicates there are), and, with
+    a posterior, the sha256 of its file (so a changed file is not mistaken for the one already run)."""
     d = cfg.model_dump(mode="json")
     d["simulation"] = {k: v for k, v in d["simulation"].items() if k not in ("name", "replicates")}
+    if cfg.simulation.posterior:
+        from .posterior import load_posterior
+
+        d["posterior_sha256"] = load_posterior(cfg.simulation.posterior).sha256
     return hashlib.sha256(canonical_json(d).encode()).hexdigest()
 
 
@@ -186,12 +200,23 @@ class Experiment:
                 "bounds": [[p.low, p.high] for p in self.parameters]}
 
     def point_data(self, point: int) -> dict[str, Any]:
-        """Base data with the point's overrides (keys were checked with apply_override on loading)."""
+        """Base data with the point's overrides (keys were checked with apply_override on loading;
+        ``teams.0.fte`` sets the first [[teams]] entry's FTE, as --set does)."""
         over: dict[str, dict[str, Any]] = {}
+        listed: list[tuple[tuple[str, ...], Any]] = []
         for key, value in self.points[point].items():
-            section, _, name = key.partition(".")
-            over.setdefault(section, {})[name] = value
-        return deep_merge(self.base_data, over)
+            parts = split_key(key)
+            if len(parts) == 2:
+                over.setdefault(parts[0], {})[parts[1]] = value
+            else:
+                listed.append((parts, value))
+        data = copy.deepcopy(deep_merge(self.base_data, over))
+        for parts, value in listed:  # an entry of a list of sections: index into the base's own list
+            node: Any = data
+            for p in parts[:-1]:
+                node = node[int(p)] if p.isdigit() else node[p]
+            node[parts[-1]] = value
+        return data
 
     def point_config(self, point: int) -> Config:
         return validate(self.point_data(point), f"{self.source} (point {point})")
@@ -246,8 +271,10 @@ def check_outcome(name: str, source: str, where: str) -> None:
     raise ConfigError(source, where, f"unknown outcome '{name}'{hint}")
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read, validate and expand an experiment file. Raises ConfigError (one line) on any problem."""
+def load_experiment(path: str | Path, options: list[str] | tuple[str, ...] = ()) -> Experiment:
+    """Read, validate and expand an experiment file. Raises ConfigError (one line) on any problem.
+    ``options``: ``KEY=VALUE`` assignments from the command line (``--posterior``), applied to the
+    base scenario after the experiment's own settings."""
     p = Path(path)
     src = str(path)
     data = read_mapping(p)
@@ -276,6 +303,8 @@ def load_experiment(path: str | Path) -> Experiment:
     if ex.weeks is not None:
         fixed["weeks"] = ex.weeks
     base_data = deep_merge(base_data, {"simulation": fixed})
+    for assignment in options:
+        base_data = apply_override(base_data, assignment, source="command line")
     base = validate(base_data, src)
 
     for i, o in enumerate(ex.outcomes):
@@ -294,8 +323,26 @@ def load_experiment(path: str | Path) -> Experiment:
         except ConfigError as e:
             pt = ", ".join(f"{key}={v!r}" for key, v in points[k].items())
             raise ConfigError(src, "parameters", f"design point {k} ({pt}): {e.field}: {e.message}") from None
+        _check_posterior(exp, cfg, k)
         exp.hashes.append(point_hash(cfg))
     return exp
+
+
+def _check_posterior(exp: Experiment, cfg: Config, point: int) -> None:
+    """A point's posterior, checked before anything runs: the file and its sets (once per posterior),
+    and that it draws none of the swept parameters (it would overwrite them)."""
+    if not cfg.simulation.posterior:
+        return
+    from .posterior import check_posterior
+
+    if point == 0 or exp.point_config(0).simulation.posterior != cfg.simulation.posterior or any(
+            k.startswith("simulation.posterior") for k in exp.keys):
+        try:
+            check_posterior(cfg, [k for k in exp.keys if not k.startswith("simulation.")], "parameters")
+        except ConfigError as e:
+            if e.source == "parameters":
+                raise ConfigError(exp.source, f"parameters: {e.field}", e.message) from None
+            raise
 
 
 def _parameters(spec: ExperimentFile, base_data: dict[str, Any], src: str) -> list[Parameter]:
@@ -305,8 +352,8 @@ def _parameters(spec: ExperimentFile, base_data: dict[str, Any], src: str) -> li
     for i, ps in enumerate(spec.parameters):
         where = f"parameters[{i}]"
         key = ps.key.strip()
-        # the same check as --set: the key must exist in the scenario schema
-        apply_override({}, f"{key}=0", source=f"{src}: {where}.key")
+        # the same check as --set: the key must exist in the scenario schema (and a [[teams]] entry in the base)
+        apply_override(base_data, f"{key}=0", source=f"{src}: {where}.key")
         if key in RESERVED:
             raise ConfigError(src, f"{where}.key", f"{key} cannot be varied: {RESERVED[key]}")
         if key in seen:

@@ -19,11 +19,14 @@ The design here is the one methodologists recommend for treatment that starts at
    GP consultations in weeks ``t-51..t-13`` and ``t-12..t-1``, a consultation in week ``t`` (most
    referrals are made at one), A&E attendances in the year to ``t``, and consultations mainly for a
    social need in weeks ``t-12..t-1`` and in week ``t`` (assumption: the GP record's reason code shows
-   it, as coded psychosocial problems do).
+   it, as coded psychosocial problems do), and the baseline questionnaire's UCLA-3 score (observed,
+   with its measurement noise: it carries how deep and lasting the loneliness is, which decides both
+   who is referred for it and their later health).
 3. **Propensity.** A logistic regression of being referred in week ``t`` on those features, fitted on
    the cohort (at their index weeks) and, for each of them, ``CONTROLS_PER_CASE`` residents drawn at
    random from the same risk set.
-4. **Matching.** Exactly on a consultation for a social need in week ``t``, loneliness at ``t`` and
+4. **Matching.** Exactly on a consultation for a social need in week ``t``, loneliness at ``t``, any
+   consultation in week ``t`` (GPs refer lonely patients at medical consultations too) and
    the bands of GP consultations (0-2, 3-5, 6-9, 10-14, 15+: a subgroup such as frequent attenders,
    10 or more, then compares like with like) and A&E attendances (0, 1, 2+) in the year to ``t``; within that, the
    nearest candidate on the logit of the propensity score, with replacement, inside a caliper of
@@ -46,11 +49,13 @@ STRATUM = 1000.0  # spacing of the exact-match strata in the sort key
 FEATURES = (
     "age_under_25", "age_65_plus", "ltc", "deprivation", "lives_alone", "lonely_now", "lonely_6m_before",
     "gp_weeks_51_to_13_before", "gp_weeks_12_to_1_before", "gp_this_week", "ae_year_before",
-    "social_weeks_12_to_1_before", "social_this_week",
+    "social_weeks_12_to_1_before", "social_this_week", "ucla3_now",
 )
 
-#: matched exactly: a consultation for a social need this week, and loneliness now
-EXACT = (FEATURES.index("social_this_week"), FEATURES.index("lonely_now"))
+#: matched exactly: a consultation for a social need this week, loneliness now, and any consultation
+#: this week (GPs refer lonely patients at any consultation, most of them medical: a control who did
+#: not consult that week has a lower GP count in the year before, and its fall looks like an effect)
+EXACT = (FEATURES.index("social_this_week"), FEATURES.index("lonely_now"), FEATURES.index("gp_this_week"))
 #: and the band of GP consultations in the year up to and including the index week, so that a subgroup
 #: defined on it (frequent attenders: 10 or more) compares like with like
 GP_YEAR_BANDS = (3, 6, 10, 15)
@@ -64,7 +69,10 @@ def stratum(history, who: np.ndarray, t: np.ndarray, x: np.ndarray) -> np.ndarra
     start = np.asarray(t) - YEAR + 1
     gp = np.searchsorted(np.asarray(GP_YEAR_BANDS), history.window_counts("gp", who, start, YEAR), side="right")
     ae = np.searchsorted(np.asarray(AE_YEAR_BANDS), history.window_counts("ae", who, start, YEAR), side="right")
-    return ((gp * (len(AE_YEAR_BANDS) + 1) + ae) * 2 + x[:, EXACT[0]]) * 2 + x[:, EXACT[1]]
+    key = gp * (len(AE_YEAR_BANDS) + 1) + ae
+    for j in EXACT:  # 0/1 features
+        key = key * 2 + x[:, j]
+    return key
 
 
 @dataclass
@@ -95,6 +103,7 @@ def features(history, residents: dict[str, np.ndarray], who: np.ndarray, t: np.n
         wc("ae", who, t - 51, YEAR),
         wc("social", who, t - 12, 12),
         wc("social", who, t, 1) > 0,
+        wc("ucla3", who, t, 1),  # the baseline questionnaire's UCLA-3 (observed, with its noise)
     ]
     return np.column_stack([np.asarray(c, np.float64) for c in cols])
 
@@ -139,7 +148,7 @@ def match(history, residents: dict[str, np.ndarray], cohort: np.ndarray, t0: np.
     caliper = CALIPER_SD * float(np.std(model.decision_function(x)))
     coef = dict(zip(FEATURES, map(float, model[-1].coef_[0]), strict=True))
 
-    # match within exact strata (a consultation this week, lonely now) on the logit
+    # match within exact strata (a social consultation this week, lonely now, any consultation) on the logit
     exact_case = stratum(history, cohort, t0, x_case)
     for t in weeks:
         mine = np.flatnonzero(t0 == t)

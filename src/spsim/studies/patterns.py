@@ -38,6 +38,91 @@ class LastYearUCLA:
         return self.sum / max(self.weeks, 1)
 
 
+class ReferralCohort:
+    """Analyzer: who is referred (any route, before refusal). Over the recorded weeks: how many
+    referrals there were, how many of the residents were lonely at referral, their true UCLA-3
+    scores and their other needs (the referral reasons mix). Over the last 52 weeks: who was
+    referred at least once, and who was lonely at the start of those weeks (for the odds of
+    referral by loneliness, as ELSA wave 10 asked it)."""
+
+    def init(self, model) -> None:
+        from ..model.tables import NEEDS
+
+        sim = model.cfg.simulation
+        self.burn, self.total = sim.burn_in_weeks, sim.burn_in_weeks + sim.weeks
+        self.n_referrals = 0
+        self.n_lonely = 0
+        self.ucla: list[np.ndarray] = []
+        self.needs = np.zeros(len(NEEDS), np.int64)
+        self.referred_last_year = np.zeros(model.residents.n, bool)
+        self.lonely_at_start = np.zeros(model.residents.n, bool)
+        self.needs_at_start = np.zeros(model.residents.n, np.uint8)
+
+    def apply(self, model) -> None:
+        if model.week <= self.burn:
+            return
+        r = model.residents
+        who = np.flatnonzero(model.referred_this_week)
+        if who.size:
+            from ..model.tables import NEEDS
+
+            self.n_referrals += who.size
+            self.n_lonely += int(np.count_nonzero(r.lonely[who]))
+            self.ucla.append(r.ucla[who].astype(np.float64))
+            bits = r.needs[who]
+            flags = np.unpackbits(bits[:, None], axis=1, bitorder="little")[:, :len(NEEDS)]
+            self.needs += flags.sum(axis=0, dtype=np.int64)
+        if model.week == self.total - 51:  # the first of the last 52 weeks (after its step)
+            self.lonely_at_start = r.lonely.copy()
+            self.needs_at_start = r.needs.copy()
+        if model.week > self.total - 52:
+            self.referred_last_year |= model.referred_this_week
+
+
+def logit_slope(y: np.ndarray, x: np.ndarray, covariates: np.ndarray, iters: int = 30) -> float:
+    """Odds ratio per unit of ``x`` from a logistic regression of 0/1 ``y`` on x and covariates
+    (IRLS, intercept added)."""
+    X = np.column_stack([np.ones(y.size), x, covariates]).astype(np.float64)
+    beta = np.zeros(X.shape[1])
+    for _ in range(iters):
+        eta = np.clip(X @ beta, -30, 30)
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        w = np.maximum(mu * (1.0 - mu), 1e-12)
+        z = eta + (y - mu) / w
+        XtW = X.T * w
+        beta = np.linalg.solve(XtW @ X + 1e-9 * np.eye(X.shape[1]), XtW @ z)
+    return float(np.exp(beta[1]))
+
+
+def referral_cohort(model, cohort: ReferralCohort) -> dict[str, float]:
+    """The referred cohort: share lonely at referral, its true UCLA-3 scores, the reasons mix, and
+    the odds ratio of being referred in a year for residents lonely at its start, adjusted as ELSA
+    wave 10's model was as far as the model's residents allow: age band, long-term condition,
+    deprivation (wealth), a practical need (debt, housing, employment: ELSA's benefits) and a
+    mental-wellbeing need (ELSA's psychiatric conditions and depressive symptoms)."""
+    from ..model.tables import NEEDS
+
+    r = model.residents
+    n = cohort.n_referrals
+    out = {"referred_lonely_share": cohort.n_lonely / n if n else float("nan")}
+    ucla = np.concatenate(cohort.ucla) if cohort.ucla else np.zeros(0)
+    out["referred_ucla_mean"] = float(ucla.mean()) if ucla.size else float("nan")
+    out["referred_ucla_6plus_share"] = float((ucla >= 6).mean()) if ucla.size else float("nan")
+    for k, name in enumerate(NEEDS):
+        out[f"referred_{name}_share"] = float(cohort.needs[k] / n) if n else float("nan")
+    y = cohort.referred_last_year.astype(np.float64)
+    x = cohort.lonely_at_start.astype(np.float64)
+    if 0 < y.sum() < y.size and 0 < x.sum() < x.size:
+        needs = cohort.needs_at_start
+        cov = np.column_stack([r.ltc, r.age_band == 0, r.age_band == 2, r.deprivation.astype(float),
+                               (needs & 0b111) != 0, (needs >> NEEDS.index("mental_wellbeing")) & 1])
+        out["referral_or_lonely"] = logit_slope(y, x, cov)
+        out["referral_or_lonely_crude"] = logit_slope(y, x, np.zeros((y.size, 0)))
+    else:
+        out["referral_or_lonely"] = out["referral_or_lonely_crude"] = float("nan")
+    return out
+
+
 def top_share(counts: np.ndarray, share: float) -> float:
     """Share of all events made by the top ``share`` of residents (ranked by their own count)."""
     total = counts.sum()
@@ -160,7 +245,8 @@ def gp_per_ucla_point(model, last_year_gp: np.ndarray, ucla_mean: np.ndarray) ->
     return poisson_slope(last_year_gp.astype(float), ucla_mean, cov)
 
 
-def measure_people(model, hist: ResidentHistory, ucla: LastYearUCLA, seed: int = 0) -> dict[str, float]:
+def measure_people(model, hist: ResidentHistory, ucla: LastYearUCLA, seed: int = 0,
+                   cohort: ReferralCohort | None = None) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     burn = model.cfg.simulation.burn_in_weeks
     years = hist.per_year("gp", burn)
@@ -179,17 +265,21 @@ def measure_people(model, hist: ResidentHistory, ucla: LastYearUCLA, seed: int =
     share = (csum[hist.weeks] - csum[burn]) / max(rec, 1)
     out.update(prevalence_by_group(model.residents, share))
     out.update(persistence_by_duration(hist))
+    if cohort is not None:
+        out.update(referral_cohort(model, cohort))
     return out
 
 
 def run_measured(cfg: Config, replicate: int) -> dict[str, float]:
     """One replicate's summary plus the people patterns (same seeds as ``run_replicate``)."""
     from ..model.simulation import SocialPrescribingModel
+    from .posterior import replicate_config
 
+    cfg = replicate_config(cfg, replicate)  # its posterior set, if any (a no-op when already applied)
     seed_seq = replicate_seeds(cfg.simulation.seed, cfg.simulation.replicates)[replicate]
-    hist, ucla = ResidentHistory(), LastYearUCLA()
+    hist, ucla, cohort = ResidentHistory(), LastYearUCLA(), ReferralCohort()
     model = SocialPrescribingModel(cfg, replicate=replicate, seed_seq=seed_seq, agents=False,
-                                   analyzers=[hist, ucla])
+                                   analyzers=[hist, ucla, cohort])
     model.run()
     summary = summarise(model.timeseries(), cfg.population.size, model.total_link_worker_fte)
-    return {**summary, **measure_people(model, hist, ucla, seed=replicate)}
+    return {**summary, **measure_people(model, hist, ucla, seed=replicate, cohort=cohort)}

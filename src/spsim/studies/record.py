@@ -86,7 +86,9 @@ def run_planner_replicate(cfg: Config, replicate: int) -> PlannerReplicate:
     """One replicate with the planner's record (top level, so worker processes can call it)."""
     from ..model.rng import replicate_seeds
     from ..model.simulation import SocialPrescribingModel
+    from .posterior import replicate_config
 
+    cfg = replicate_config(cfg, replicate)  # its posterior set, if any (a no-op when already applied)
     rec = PlannerRecord()
     seed_seq = replicate_seeds(cfg.simulation.seed, cfg.simulation.replicates)[replicate]
     model = SocialPrescribingModel(cfg, replicate=replicate, seed_seq=seed_seq, agents=False, analyzers=[rec])

@@ -48,8 +48,14 @@ class RunResult:
         return pd.concat(frames, ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
+        """One row per replicate; with a posterior, the row of its set (``posterior_row``, 1-based) and
+        the set's parameter values come after the replicate number."""
+        from .posterior import replicate_parameters
+
+        sets = replicate_parameters(self.cfg)
         rows = [
-            {"scenario": self.cfg.simulation.name, "replicate": rep.replicate, **rep.summary}
+            {"scenario": self.cfg.simulation.name, "replicate": rep.replicate,
+             **(sets[rep.replicate] if sets else {}), **rep.summary}
             for rep in self.replicates
         ]
         return pd.DataFrame(rows)
@@ -85,7 +91,9 @@ def run_replicate(
     ``panel = (folder, period)`` also writes ``panel-<r>.parquet`` and ``network-<r>.parquet`` there
     (see :mod:`spsim.studies.panel`)."""
     from ..model.simulation import SocialPrescribingModel
+    from .posterior import replicate_config
 
+    cfg = replicate_config(cfg, replicate)  # its posterior set, if any (a no-op when already applied)
     seed_seq = replicate_seeds(cfg.simulation.seed, cfg.simulation.replicates)[replicate]
     analyzers = []
     if panel is not None:
@@ -167,9 +175,12 @@ def run(
     workers = max(1, min(workers, reps))
     result = RunResult(cfg=cfg, workers=workers)
     weeks_per_rep = cfg.simulation.burn_in_weeks + cfg.simulation.weeks
-    tasks = [(cfg, r, None, panel) for r in range(reps)]
+    from .posterior import replicate_config
+
+    # each replicate's posterior set is applied here, in this process, so workers need not read the file
+    tasks = [(replicate_config(cfg, r), r, None, panel) for r in range(reps)]
     if workers == 1:
-        result.replicates = [run_replicate(cfg, r, progress, panel) for r in range(reps)]
+        result.replicates = [run_replicate(c, r, progress, p) for c, r, _, p in tasks]
     else:
         done = (lambda _res: progress(weeks_per_rep)) if progress is not None else None
         result.replicates = map_ordered(run_replicate, tasks, workers, done)

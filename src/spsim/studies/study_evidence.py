@@ -159,7 +159,7 @@ def _simulate(base: dict, keys: tuple[str, ...], integer: tuple[bool, ...], valu
 
 
 def history_match_studies(base: Config, waves: int = 2, points: int = 30, replicates: int = 2, seed: int = 1,
-                          workers: int = 1, priors: tuple[Prior, ...] = EFFECT_PRIORS):
+                          workers: int = 1, priors: tuple[Prior, ...] = EFFECT_PRIORS, scheduler: str | None = None):
     """History matching of the effect parameters ``priors`` against the simulated studies, for every
     regime at once (:func:`~spsim.studies.history_matching.history_match` with ``regimes``)."""
     from functools import partial
@@ -171,4 +171,4 @@ def history_match_studies(base: Config, waves: int = 2, points: int = 30, replic
     obs = [Observation(t.key, t.value, t.sd ** 2) for t in STUDY_TARGETS]
     params = [Parameter(p.key, p.low, p.high) for p in priors]
     return history_match(simulate, params, obs, waves=waves, points=points, replicates=replicates, seed=seed,
-                         map_=ordered_map(workers), regimes=REGIMES)
+                         map_=ordered_map(workers, scheduler), regimes=REGIMES)

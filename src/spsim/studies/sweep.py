@@ -160,8 +160,10 @@ def _sweep_locked(exp: Experiment, out: Path, start, progress: bool, analyse: bo
                          ran=0, discarded=discarded)
 
     def payloads() -> Iterator[dict[str, Any]]:
-        for r in todo:
-            cfg = exp.point_config(r.point)
+        from .posterior import replicate_config
+
+        for r in todo:  # the replicate's posterior set is applied here, so workers need not read the file
+            cfg = replicate_config(exp.point_config(r.point), r.replicate)
             yield {"run_id": r.run_id, "point": r.point, "replicate": r.replicate,
                    "params": exp.points[r.point], "config": cfg.model_dump_json()}
 

@@ -246,6 +246,7 @@ def design_frame(exp: Experiment, limit: int | None = None) -> pd.DataFrame:
 
 def manifest(exp: Experiment) -> dict[str, Any]:
     from ..model.config import to_dict
+    from .posterior import posterior_record
 
     return {
         "spsim_version": __version__,
@@ -266,6 +267,7 @@ def manifest(exp: Experiment) -> dict[str, Any]:
         "runs": exp.n_runs,
         "distinct_runs": exp.n_distinct,
         "columns": {k: {"unit": u, "meaning": m} for k, (u, m) in COLUMNS.items()},
+        "posterior": posterior_record(exp.base, exp.replicates),
     }
 
 

@@ -8,8 +8,9 @@ from typing import Any, NoReturn
 
 from ...errors import UsageError
 from ...io import default_out
-from ...model.config import load_config, simulation_overrides
+from ...model.config import load_config, simulation_overrides, split_key
 from ...model.params import Config
+from ...studies.posterior import check_posterior
 
 EXIT_USAGE = 2
 
@@ -49,6 +50,8 @@ HELP = {
     "overlay": "apply another scenario file on top, e.g. a shock overlay (repeatable)",
     "out": "results folder (default: results/<simulation.name>{suffix})",
     "quiet": "no progress bar or printed summary",
+    "posterior": "draw each replicate's uncertain parameters from a posterior: a built-in name (spsim posteriors) "
+                 "or a posterior CSV (sets simulation.posterior; see docs/calibration.md)",
 }
 
 
@@ -58,8 +61,19 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overlay", action="append", default=[], metavar="FILE", help=HELP["overlay"])
 
 
+def add_posterior_option(p: argparse.ArgumentParser) -> None:
+    """``--posterior NAME|FILE``: the same standing as ``--seed`` (it sets ``simulation.posterior``)."""
+    p.add_argument("--posterior", metavar="NAME|FILE", type=posterior_spec, help=HELP["posterior"])
+
+
+def posterior_spec(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("posterior must be a built-in name or a path, got an empty string")
+    return text
+
+
 def add_run_options(p: argparse.ArgumentParser, out_suffix: str | None = "", out_help: str | None = None,
-                    replace: bool = False) -> None:
+                    replace: bool = False, posterior: bool = False) -> None:
     """The options of every command that runs the model, with the same defaults and help:
     ``--seed --weeks --replicates --workers --set --overlay --out --quiet``.
 
@@ -75,13 +89,15 @@ def add_run_options(p: argparse.ArgumentParser, out_suffix: str | None = "", out
     p.add_argument("--out", type=Path, metavar="DIR",
                    help=out_help or HELP["out"].format(suffix=out_suffix or ""))
     p.add_argument("--quiet", action="store_true", help=HELP["quiet"])
+    if posterior:
+        add_posterior_option(p)
     if replace:  # commands that own a whole results folder (docs/reliability.md)
         p.add_argument("--replace", action="store_true", help="replace --out even if it holds something else")
 
 
 def run_options(args: argparse.Namespace) -> list[str]:
     """The ``simulation.*`` assignments of the run options given (for ``load_config(options=...)``)."""
-    return simulation_overrides(args.seed, args.weeks, args.replicates)
+    return simulation_overrides(args.seed, args.weeks, args.replicates, getattr(args, "posterior", None))
 
 
 def out_dir(args: argparse.Namespace, cfg: Config, suffix: str = "") -> Path:
@@ -135,4 +151,6 @@ def load(args: argparse.Namespace, extra: list[str] = ()) -> Config:
     """The scenario of a command: its file, ``--overlay``, ``--set``, then the run options (and
     ``extra`` assignments a command adds, with the same standing as a run option)."""
     options = [*run_options(args), *extra] if hasattr(args, "seed") else list(extra)
-    return load_config(args.config, args.overrides, overlays=args.overlay, options=options)
+    cfg = load_config(args.config, args.overrides, overlays=args.overlay, options=options)
+    check_posterior(cfg, [".".join(split_key(a.partition("=")[0])) for a in args.overrides])
+    return cfg

@@ -46,7 +46,7 @@ def add_parser(sub) -> None:
                     "--weeks, --replicates, --set and --overlay apply to every scenario.")
     c.add_argument("configs", nargs="+", metavar="CONFIG", help="scenario files (.toml or .yaml)")
     c.add_argument("--baseline", metavar="CONFIG", help="the scenario to compare against (default: the first CONFIG)")
-    add_run_options(c, out_suffix="-compare", replace=True)
+    add_run_options(c, out_suffix="-compare", replace=True, posterior=True)
     c.add_argument("--max-wait", type=positive_float("max-wait"), metavar="WEEKS",
                    help="the longest acceptable mean wait for a link worker: gives each scenario a verdict and "
                         "searches for the link-worker FTE that keeps the wait within it (default verdict: 12 weeks, "
@@ -106,6 +106,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "service_cost_columns": comp.service_cost_columns, "grants_recorded": comp.grants_recorded,
         "plots": sorted(report.plots),
         "max_wait_weeks": comp.max_wait, "max_wait_given": comp.max_wait_given,
+        "posterior": comp.posterior,
     }
 
     def write(tmp: Path) -> None:
@@ -114,6 +115,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_csv(decision_frame(comp), tmp / "decision.csv")
         write_csv(comp.equity, tmp / "equity.csv")
         write_csv(comp.horizons, tmp / "horizons.csv")
+        write_csv(comp.uncertainty, tmp / "uncertainty.csv")
+        if comp.posterior is not None:
+            write_csv(comp.parameters, tmp / "parameters.csv")
+            write_csv(comp.sensitivity, tmp / "sensitivity.csv")
         if comp.fte_search:
             write_csv(pd.DataFrame([{k: v for k, v in vars(f).items() if k != "evaluations"}
                                     | {"evaluations": "; ".join(f"{x:g}:{w:.3f}" for x, w in f.evaluations)}
@@ -127,6 +132,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     atomic_output(out, write, kind="compare")
     if not args.quiet:
         print(report.text_summary)
+        extra = ", parameters.csv, sensitivity.csv" if comp.posterior is not None else ""
         print(f"results in {out}/: report.html, decision.csv, comparison.csv, replicates.csv, equity.csv, "
-              f"horizons.csv, timeseries.parquet, run.json and {len(report.plots)} PNG plots")
+              f"horizons.csv, uncertainty.csv{extra}, timeseries.parquet, run.json and {len(report.plots)} PNG plots")
     return 0

@@ -21,7 +21,7 @@ from .optimise import add_parser as add_optimise_parser
 from .optimise import cmd_optimise
 from .place import add_parser as add_place_parser
 from .place import cmd_place
-from .run import cmd_params, cmd_run, cmd_validate
+from .run import cmd_params, cmd_posteriors, cmd_run, cmd_validate
 from .studies import cmd_calibrate, cmd_evaluate, cmd_targets
 from .sweep import add_parsers as add_sweep_parsers
 from .sweep import cmd_sensitivity, cmd_sweep
@@ -35,18 +35,18 @@ def build_parser() -> Parser:
     # every command that runs the model: CONFIG (or CONFIG...), then the shared options of common.py
     r = sub.add_parser("run", help="run a scenario and write its results")
     r.add_argument("config", nargs="?", help=HELP["config"])
-    add_run_options(r, replace=True)
+    add_run_options(r, replace=True, posterior=True)
     r.add_argument("--panel", choices=("weekly", "monthly", "quarterly"),
                    help="also write panel.parquet (one row per resident per period) and network.parquet "
                         "(docs/panel.md)")
 
     e = sub.add_parser("evaluate", help="true effect of the service vs pre-post and matched-control estimates")
     e.add_argument("config", nargs="?", help=HELP["config"])
-    add_run_options(e, out_suffix="-evaluation", replace=True)
+    add_run_options(e, out_suffix="-evaluation", replace=True, posterior=True)
 
     tg = sub.add_parser("targets", help="simulated vs evidence targets (mean and 95%% interval over replicates)")
     tg.add_argument("config", nargs="?", help=HELP["config"])
-    add_run_options(tg, out_help="also write targets.csv to this folder (default: print only)")
+    add_run_options(tg, out_help="also write targets.csv to this folder (default: print only)", posterior=True)
 
     ca = sub.add_parser("calibrate", help="ABC-rejection calibration of the default town against the targets")
     ca.add_argument("config", nargs="?", help=HELP["config"])
@@ -63,6 +63,8 @@ def build_parser() -> Parser:
                     help="history matching: the town's descriptive targets (default), or the service's effect "
                          "parameters against simulated before-after and controlled studies, for the three "
                          "evidence regimes at once (posterior-<regime>.csv; docs/calibration.md)")
+    ca.add_argument("--scheduler", metavar="ADDRESS",
+                    help="history matching: run the design on the Dask cluster at ADDRESS (same result as --workers)")
     ca.add_argument("--sets", type=positive_int("sets"), default=100,
                     help="history matching on studies: parameter sets drawn per regime (default 100)")
     add_run_options(ca, out_suffix="-calibration")
@@ -83,13 +85,19 @@ def build_parser() -> Parser:
                     help="list one section only, e.g. link_workers (default: every section)")
     pp.add_argument("--markdown", action="store_true", help="as a Markdown table")
 
+    po = sub.add_parser("posteriors", help="list the built-in posteriors (parameter sets from a calibration) "
+                                           "with their provenance")
+    po.add_argument("posterior", nargs="?", metavar="NAME|FILE",
+                    help="show one posterior (built-in or a CSV file): its parameters, spread and provenance")
+
     add_place_parser(sub)
     add_app_parser(sub)
     return p
 
 
 COMMANDS = {"calibrate": cmd_calibrate, "targets": cmd_targets, "evaluate": cmd_evaluate, "run": cmd_run,
-            "validate": cmd_validate, "params": cmd_params, "compare": cmd_compare, "optimise": cmd_optimise,
+            "validate": cmd_validate, "params": cmd_params, "posteriors": cmd_posteriors,
+            "compare": cmd_compare, "optimise": cmd_optimise,
             "app": cmd_app, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "place": cmd_place}
 
 

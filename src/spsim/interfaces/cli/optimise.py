@@ -10,6 +10,7 @@ from ... import __version__
 from ...io import atomic_output, check_output_dir, write_csv, write_json
 from ...model.config import load_config, simulation_overrides, to_dict
 from ...studies.optimise import optimise
+from ...studies.posterior import check_posterior, posterior_record
 from ..report.optimise import build_optimise_report
 from .common import nonneg_int, positive_int
 from .compare import positive_float
@@ -44,6 +45,7 @@ def add_parser(sub) -> None:
 def cmd_optimise(args: argparse.Namespace) -> int:
     extra = simulation_overrides(args.seed, args.weeks, args.replicates or 3)
     cfg = load_config(args.config, [*args.overrides, *extra], overlays=args.overlay)
+    check_posterior(cfg)  # a posterior set with --set simulation.posterior=...: checked before the search
     check_output_dir(args.out)
     bar = None
     if not args.quiet:
@@ -63,7 +65,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
             "trials": len(result.trials), "generations": result.generations,
             "population_size": result.population_size, "replicates": result.replicates,
             "sampler": "optuna NSGAIISampler", "overrides": list(args.overrides),
-            "overlays": [str(o) for o in args.overlay]}
+            "overlays": [str(o) for o in args.overlay], "posterior": posterior_record(cfg)}
 
     def write(tmp: Path) -> None:
         write_csv(result.frame(), tmp / "trials.csv")

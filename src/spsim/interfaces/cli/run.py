@@ -18,6 +18,7 @@ from ...model.outcomes import COLUMNS
 from ...model.params import Config, parameter_table
 from ...model.scaling import describe, scale_place
 from ...studies.limits import check_memory
+from ...studies.posterior import describe_builtins, load_posterior, posterior_record
 from ...studies.stats import t_interval
 from .common import dump_toml, load, out_dir
 
@@ -59,6 +60,40 @@ def cmd_params(args: argparse.Namespace) -> int:
         for r in rows:
             print(f"{r['key']} = {r['default']!r}  [{r['unit']}; {r['range']}]  {r['description']}"
                   f"  (source: {r['source']})")
+    return 0
+
+
+def cmd_posteriors(args: argparse.Namespace) -> int:
+    """List the built-in posteriors with their provenance, or show one posterior in full."""
+    if args.posterior is None:
+        items = describe_builtins()
+        if not items:
+            print("no built-in posteriors yet; give --posterior FILE with a posterior CSV (docs/calibration.md)")
+            return 0
+        for it in items:
+            prov = it["provenance"]
+            what = "; ".join(f"{k}: {prov[k]}" for k in ("regime", "believes", "method", "date", "version",
+                                                         "spsim_version") if k in prov)
+            print(f"{it['name']}: {it['rows']} parameter sets over {len(it['parameters'])} parameters"
+                  + (f" ({what})" if what else " (no provenance file)"))
+            print(f"  {', '.join(it['parameters'])}")
+        print("use one with --posterior NAME (run, compare, evaluate, sweep, targets); details: spsim posteriors NAME")
+        return 0
+    post = load_posterior(args.posterior)
+    import numpy as np
+
+    kind = "built-in posterior" if post.builtin else "posterior file"
+    print(f"{post.name}: {kind} {post.path}, {post.rows} parameter sets, sha256 {post.sha256}")
+    print(f"  {'parameter':48s} {'median':>10s} {'5%':>10s} {'95%':>10s}")
+    for j, key in enumerate(post.keys):
+        q5, q50, q95 = np.percentile(post.values[:, j], [5, 50, 95])
+        print(f"  {key:48s} {q50:10.4g} {q5:10.4g} {q95:10.4g}")
+    for k, v in post.provenance.items():
+        short = not isinstance(v, (dict, list)) or (isinstance(v, list) and len(v) <= 8 and all(
+            not isinstance(x, (dict, list)) for x in v))
+        print(f"  {k}: {v}" if short else f"  {k}: (see {post.path.with_suffix('.json')})")
+    if not post.provenance:
+        print(f"  no provenance: {post.path.with_suffix('.json')} does not exist")
     return 0
 
 
@@ -142,6 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "overrides": list(args.overrides),
         "seed": sim.seed,
         "replicate_seeds": result.seeds(),
+        "posterior": posterior_record(cfg),
         "columns": {k: {"unit": u, "meaning": m} for k, (u, m) in COLUMNS.items()},
         "summary_by_group_columns": {k: {"unit": u, "meaning": m} for k, (u, m) in GROUP_COLUMNS.items()},
         "population_described": cfg.population.described,
@@ -187,6 +223,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"spsim {__version__}: {sim.name}, {cfg.population.size:,} residents, {sim.weeks} weeks "
               f"(+{sim.burn_in_weeks} burn-in), {sim.replicates} replicate(s), seed {sim.seed}, "
               f"{result.wall_seconds:.1f} s")
+        if info["posterior"] is not None:
+            rec = info["posterior"]
+            print(f"  parameters drawn from the posterior {rec['name']} ({rec['distinct_sets_used']} of its "
+                  f"{rec['rows']} sets): intervals carry parameter uncertainty as well as noise")
         print("\n".join(_summary_lines(summary)))
         extra = ", panel.parquet, network.parquet" if panel is not None else ""
         print(f"results in {out}/: timeseries.parquet, timeseries.csv, summary.csv, summary_by_group.csv, "

@@ -10,6 +10,7 @@ from ... import __version__
 from ...errors import ConfigError
 from ...io import atomic_output, check_output_dir, claim_output, write_csv, write_json, write_parquet
 from ...model.config import to_dict
+from ...studies.posterior import posterior_record
 from .common import load, out_dir
 
 
@@ -31,6 +32,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     claim_output(out, "evaluate", replace=args.replace)
     per_resident, est = evaluate(cfg, workers=args.workers)
     text = narrative(est, per_resident, cfg)
+    post = posterior_record(cfg)
+    if post is not None:
+        text += (f" Each replicate's parameters were drawn from the posterior {post['name']} "
+                 f"({post['distinct_sets_used']} distinct sets, the same set in both arms of a replicate), so the "
+                 "intervals carry parameter uncertainty as well as noise.")
 
     def write(tmp: Path) -> None:
         write_csv(est, tmp / "evaluation.csv")
@@ -40,7 +46,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if len(per_resident):
             plot(est, tmp / "evaluation.png")
         write_json({"spsim_version": __version__, "config": to_dict(cfg), "seed": cfg.simulation.seed,
-                    "cohort": int(len(per_resident))}, tmp / "run.json")
+                    "cohort": int(len(per_resident)), "posterior": post}, tmp / "run.json")
 
     atomic_output(out, write, kind="evaluate")
     if not args.quiet:
@@ -80,6 +86,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from ...studies.calibration import PRIORS, calibrate, narrowed_priors, posterior_summary
 
     cfg = load(args)
+    if cfg.simulation.posterior:  # the calibration sets these parameters itself
+        raise ConfigError(args.config or "<built-in default>", "simulation.posterior",
+                          "a calibration draws its own parameter sets: run it without a posterior")
     out = out_dir(args, cfg, "-calibration")
     check_output_dir(out)
     if args.method == "history-matching":
@@ -118,7 +127,7 @@ def _history_matching(args: argparse.Namespace, cfg, out: Path) -> int:
         return _history_matching_studies(args, cfg, out)
     sim = cfg.simulation  # --replicates: replicates per design point; --seed: the design and the runs
     res = history_match_targets(cfg, waves=args.waves, points=args.points, replicates=sim.replicates,
-                                seed=sim.seed, workers=args.workers)
+                                seed=sim.seed, workers=args.workers, scheduler=args.scheduler)
     table, accepted = res.table(), res.accepted()
     waves = [{"wave": w.number, "nroy_fraction": w.nroy_fraction, "points": len(w.design)} for w in res.waves]
 
@@ -159,7 +168,7 @@ def _history_matching_studies(args: argparse.Namespace, cfg, out: Path) -> int:
                           "is 0 (and no extra team has FTE): there is no service whose effect could be calibrated")
     t0 = time.perf_counter()
     res = history_match_studies(cfg, waves=args.waves, points=args.points, replicates=sim.replicates,
-                                seed=sim.seed, workers=args.workers)
+                                seed=sim.seed, workers=args.workers, scheduler=args.scheduler)
     wall = time.perf_counter() - t0
     table = res.table()
     keys = [p.key for p in res.parameters]

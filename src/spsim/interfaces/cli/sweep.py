@@ -10,10 +10,11 @@ import pandas as pd
 
 from ... import __version__
 from ...io import default_out
+from ...model.config import simulation_overrides
 from ...studies.experiment import Experiment, load_experiment
 from ...studies.sensitivity import analyse_dir, format_table
 from ...studies.sweep import INDEX, by_point, count_done, design_frame, run_sweep
-from .common import HELP, positive_int
+from .common import HELP, add_posterior_option, positive_int
 
 
 def add_parsers(sub) -> None:
@@ -30,6 +31,7 @@ def add_parsers(sub) -> None:
                    help="continue a sweep in --out: skip finished runs, retry failed ones")
     s.add_argument("--dry-run", action="store_true", help="validate the experiment and print the plan; run nothing")
     s.add_argument("--quiet", action="store_true", help=HELP["quiet"])
+    add_posterior_option(s)
 
     a = sub.add_parser("sensitivity", help="Sobol indices or Morris statistics of a finished sobol/morris sweep")
     a.add_argument("sweep_dir", type=Path, metavar="DIR", help="the sweep's results folder")
@@ -64,7 +66,7 @@ def points_table(exp: Experiment, points: pd.DataFrame, limit: int = 40) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    exp = load_experiment(args.experiment)
+    exp = load_experiment(args.experiment, simulation_overrides(posterior=args.posterior))
     out = args.out or default_out(exp.name)
     if args.dry_run:
         print(exp.describe())

@@ -22,6 +22,7 @@ from .planner import (
 from .plots import make_plots
 from .tables import _outcome_table
 from .text import _caveats, _findings, _grants_note, _method
+from .uncertainty import probability_table, uncertainty_section
 
 CSS = """
 :root { --ink: #111; --muted: #444; --rule: #bbb; --shade: #f1f1f1; }
@@ -130,6 +131,9 @@ def build_report(comp: Comparison) -> Report:
                  '<p class="box"><b>One replicate only:</b> no intervals can be computed. Run with '
                  "<code>--replicates 10</code> or more before drawing conclusions.</p>")
     others = ", ".join(f"<b>{esc(n)}</b>" for n in names[1:])
+    covers_mean = ("It covers parameter uncertainty as well as noise, because each replicate draws its parameters "
+                   "from the posterior." if comp.posterior else
+                   "It covers replicate noise only, not uncertainty about the model's parameters.")
     html_text = f"""<!DOCTYPE html>
 <html lang="en-GB">
 <head>
@@ -148,7 +152,8 @@ same residents and the same luck, so the differences come from the policy alone.
 </header>
 {reps_note}
 <nav class="toc" aria-label="Sections"><a href="#decision">Decision</a><a href="#capacity">Capacity</a>
-<a href="#value">Value for money</a><a href="#equity">Equity</a><a href="#horizons">Years 1, 2, 5</a>
+<a href="#value">Value for money</a><a href="#uncertainty">Uncertainty</a>
+<a href="#equity">Equity</a><a href="#horizons">Years 1, 2, 5</a>
 <a href="#findings">Detail</a><a href="#caveats">Reading this report</a></nav>
 <main>
 <section id="decision">
@@ -156,11 +161,13 @@ same residents and the same luck, so the differences come from the policy alone.
 {first_screen_summary(comp)}
 {decision_table(comp)}
 <p class="note">Net social value = the DCMS value of the loneliness avoided + GP and A&amp;E cost avoided &minus; extra
-service spend. Probability of benefit is the chance, given the spread of the {sim.replicates} paired replicates, that
-the model's mean number of lonely person-years is lower than the baseline's: it covers replicate noise only, not
-uncertainty about the model's parameters, until a calibrated posterior is used. The wait verdict compares the mean wait
+service spend. Confidence in a lower mean is how sure, given the spread of the {sim.replicates} paired replicates, we
+can be that the model's <i>mean</i> number of lonely person-years is below the baseline's (a Student-t probability); it
+is about the average, not about how likely the scenario is to help: for that, read the shares below. {covers_mean}
+The wait verdict compares the mean wait
 and its interval with {weeks(comp.max_wait)} ({'your threshold, <code>--max-wait</code>' if comp.max_wait_given
 else 'the default; set yours with <code>--max-wait WEEKS</code>'}).</p>
+{probability_table(comp)}
 {glance}
 </section>
 <section id="capacity">
@@ -184,6 +191,10 @@ programmes). Net cost = extra service spend &minus; GP and A&amp;E cost avoided.
 avoided &divide; extra service spend. Cost per client supported = the scenario's service spend &divide; clients it
 supported to discharge.</p>
 {cost_fig}
+</section>
+<section id="uncertainty">
+<h2>Uncertainty: parameters and noise</h2>
+{uncertainty_section(comp)}
 </section>
 <section id="equity">
 <h2>Equity: who is referred, who refuses, who is helped</h2>

@@ -65,8 +65,8 @@ def decision_table(comp: Comparison) -> str:
     head = ['<th scope="col">Rank</th>', '<th scope="col">Scenario</th>']
     head += [f'<th scope="col">{esc(h)}<span class="unit">{esc(u)}</span></th>' for _, h, u in DECISION]
     head += [f'<th scope="col">Wait verdict<span class="unit">against {weeks(comp.max_wait)}</span></th>',
-             '<th scope="col">Probability of benefit<span class="unit">fewer lonely person-years; '
-             "replicate noise only</span></th>"]
+             '<th scope="col">Confidence in a lower mean<span class="unit">lonely person-years; '
+             + ("parameters and noise" if comp.posterior else "replicate noise only") + "</span></th>"]
     body = []
     for i, n in enumerate(ranked(comp), start=1):
         cells = [f"<td>{i}</td>", f'<th scope="row">{esc(n)}<span class="unit">vs {esc(base)}</span></th>']
@@ -219,8 +219,10 @@ def first_screen_summary(comp: Comparison) -> str:
     lonely = _row(comp, n, "lonely_py_avoided")
     cost = _row(comp, n, "extra_spend")
     nsv = _row(comp, n, "net_social_value")
-    p = lonely.p_benefit
-    ptxt = f"; probability of fewer lonely person-years {p:.0%} (replicate noise only)" if math.isfinite(p) else ""
+    share = lonely.share_better
+    what = "parameter uncertainty and noise" if comp.posterior else "replicate noise only"
+    ptxt = (f"; it has fewer lonely person-years than the baseline in {share:.0%} of replicates ({what})"
+            if math.isfinite(share) else "")
     return (f'<p class="box"><b>Top of the ranking: {esc(n)}</b>, costing {esc(fmt_gbp(cost["mean"]))} a year more '
             f"than {esc(comp.scenarios[0].name)}, avoids {esc(fmt('number', lonely['mean'], 1))} lonely person-years a "
             f"year, with a net social value of {esc(fmt_gbp(nsv['mean']))} a year{esc(ptxt)}.</p>")
@@ -237,5 +239,9 @@ def decision_frame(comp: Comparison) -> pd.DataFrame:
         row["wait_verdict"] = wait_verdict(comp, n)[0]
         row["max_wait_weeks"] = comp.max_wait
         row["p_benefit_lonely"] = _row(comp, n, "lonely_py_avoided").p_benefit
+        for key, col in (("gp_avoided", "share_reduces_gp"), ("lonely_py_avoided", "share_reduces_lonely"),
+                         ("return_per_pound", "share_return_above_1")):
+            row[col] = _row(comp, n, key).share_better
+        row["shares_cover"] = "parameters and noise" if comp.posterior else "noise only"
         rows.append(row)
     return pd.DataFrame(rows)

@@ -6,7 +6,11 @@ a caseload, are past the cool-down after their last spell, and some link-work te
 
 - GP: at a consultation that was mainly social, the practice recognises the need
   (``practices.recognition``) and refers with its current willingness (``practices.referral`` at
-  the start; x ``app.gp_referral_multiplier`` with a referral app). Willingness follows a target
+  the start; x ``app.gp_referral_multiplier`` with a referral app). At any consultation of a
+  lonely resident (most are medical: loneliness acts through health), the GP recognises the
+  loneliness (``practices.loneliness_recognition``) and refers it with the same willingness;
+  GPs do see loneliness (76% of 1,007 UK GPs saw 1-5 patients a day who came mainly because they
+  were lonely: ComRes for the Campaign to End Loneliness, 2013). Willingness follows a target
   over ``demand.gp_memory_weeks``: discharges fed back (a visible, responsive service) raise the
   target towards ``practices.referral_max``, the wait the service quotes (waiting list / weekly
   intake) divides it. The target is a function of the service's state, so willingness settles
@@ -110,6 +114,16 @@ class Referral(Mechanism):
         by_gp = np.zeros(r.n, bool)
         at_gp = np.flatnonzero(eligible & model.seen_social)  # the same rule on the rows it can pick
         by_gp[at_gp[u[0][at_gp] < p_gp[r.practice[at_gp]]]] = True
+        # loneliness raised at any consultation (most of theirs are medical: loneliness acts
+        # through health). The same u[0]: for a resident the social route did not refer, u[0] is
+        # uniform above the social threshold, so the combined threshold below refers them with
+        # probability p_lonely on top of it (for the rest, threshold = p_lonely).
+        seen_lonely = np.flatnonzero(eligible & model.seen_gp & r.lonely & ~by_gp)
+        if seen_lonely.size:
+            p_lonely = np.minimum(c.practices.loneliness_recognition * pr.referral * gp_mult, 1.0)
+            pl = p_lonely[r.practice[seen_lonely]]
+            ps = np.where(model.seen_social[seen_lonely], p_gp[r.practice[seen_lonely]], 0.0)
+            by_gp[seen_lonely[u[0][seen_lonely] < ps + pl * (1.0 - ps)]] = True
         self_rate = rp.self_referral_per_year * (c.app.self_referral_multiplier if app else 1.0)
         by_self = eligible & ~by_gp & (u[1] < below(weekly_prob(self_rate)))
 

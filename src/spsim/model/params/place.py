@@ -19,6 +19,14 @@ class SimulationParams(Section):
                   doc="Root seed; replicate seeds are spawned from it with numpy SeedSequence")
     replicates: int = P(1, ge=1, le=100_000, unit="runs", source="-",
                         doc="Independent replicates (different luck, same configuration)")
+    posterior: str = P("", unit="-", source="- (a calibration's posterior: docs/calibration.md, 'Using a posterior')",
+                       doc="Draw each replicate's uncertain parameters from a posterior: a built-in name (spsim posteriors) "
+                           "or a path to a posterior CSV (one column per dotted parameter key, one row per parameter set, "
+                           "relative paths from the working directory); empty: the parameters as configured")
+    posterior_draws: int = P(0, ge=0, le=100_000, unit="parameter sets", source="-",
+                             doc="How many distinct posterior sets the replicates use: replicate r uses set r % draws, so "
+                                 "draws below replicates repeat sets and parameter uncertainty can be told from noise; "
+                                 "0: one set per replicate (cycling if the posterior has fewer rows)")
 
 
 class PopulationParams(Section):
@@ -92,6 +100,9 @@ class PracticeParams(Section):
                                               doc="Weekly GP appointment capacity")
     recognition: float = P(0.35, ge=0, le=1, unit="probability", source="assumption",
                            doc="Chance a GP recognises the non-medical need behind a social consultation")
+    loneliness_recognition: float = P(0.15, ge=0, le=1, unit="probability per consultation week",
+                                      source="assumption: practices.recognition (0.35) x the 44% of adults who do not find admitting loneliness difficult (Campaign to End Loneliness: 56% do); GPs do see lonely patients (ComRes 2013: 76% of 1,007 UK GPs saw 1-5 a day who came mainly because lonely). Checked, not calibrated, against the lonely's adjusted odds of referral in ELSA wave 10 (OR 2.20, 1.63-2.97)",
+                                      doc="Chance a GP recognises a lonely patient's loneliness as a need to refer, in a week with any consultation (medical or social)")
     referral: float = P(0.03, ge=0, le=1, unit="probability", source="assumption",
                         doc="Initial chance a recognised need is referred to a link worker")
     referral_max: float = P(0.15, ge=0, le=1, unit="probability", source="assumption",
