@@ -176,7 +176,7 @@ def test_poisson_slope_recovers_a_known_rate_ratio():
 
 
 @pytest.mark.xfail(strict=True, reason="loops2 (issue 13): loneliness now starts at its rules' steady state, so "
-                   "with every lasting cause off only ~2% are lonely, mostly for passing causes (a year's bereavement), "
+                   "with every lasting cause off only ~2% are lonely, mostly for passing causes (bereavement), "
                    "and their stay-gap (0.096) exceeds the full model's (0.055); the comparison needs rethinking")
 def test_lasting_loneliness_lasts_longer_than_new_loneliness():
     """A chronic core: the long lonely stay lonely more often than the newly lonely (a memoryless

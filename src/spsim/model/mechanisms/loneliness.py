@@ -73,10 +73,10 @@ class Loneliness(Mechanism):
         if model.lockdown:
             passing = passing * lc.lockdown_onset_multiplier
         onset = lc.onset_per_year * self.lasting_mult * passing + lc.contagion_per_year * lonely_contacts
-        # volunteering helps the volunteer: formal volunteers recover faster (assumption, modest)
         recovery = (self.recovery_base + lc.recovery_per_contact_per_year * other_contacts
-                    + lc.group_recovery_per_year * r.attended
-                    + c.volunteering.loneliness_recovery_per_year * r.volunteer)
+                    + lc.group_recovery_per_year * r.attended)
+        # volunteering helps the volunteer: formal volunteers recover faster (assumption, modest)
+        recovery = recovery + c.volunteering.loneliness_recovery_per_year * r.volunteer
         return onset, recovery
 
     def init(self, model) -> None:
