@@ -16,9 +16,6 @@ from spsim.model.config import load_config
 from spsim.studies.calibration import EVIDENCE, TARGETS, check_targets
 
 
-@pytest.mark.xfail(strict=True, reason="loops2 (issue 13: steady-state start, group warm start, two-year burn-in): "
-                   "loneliness at one degree from a lonely resident is 1.842 (95% interval 1.576 to 2.108), just "
-                   "over the band's 1.8 (1.77 with a one-year burn-in); every other target inside; not recalibrated")
 def test_default_town_lands_inside_every_band():
     cfg = load_config(None, ["simulation.replicates=3"])
     assert cfg.population.size == 50_000

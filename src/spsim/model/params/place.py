@@ -66,7 +66,7 @@ class NetworkParams(Section):
                               doc="Chance that a group attendance creates (or refreshes) a tie with a co-attendee")
     group_tie_fade_weeks: int = P(26, ge=1, le=520, unit="weeks", source="assumption",
                                   doc="A tie made at a group fades after this many weeks without co-attendance")
-    homophily: float = P(0.55, ge=0, le=1, unit="correlation", source="assumption (McPherson et al. 2001: like befriends like; calibrated to Cacioppo et al. 2009, loneliness clustering to three degrees)",
+    homophily: float = P(0.45, ge=0, le=1, unit="correlation", source="assumption (McPherson et al. 2001: like befriends like; calibrated to Cacioppo et al. 2009, loneliness clustering to three degrees: 0.55 before the two-year burn-in, 0.45 after it, by spsim targets --replicates 3)",
                          doc="Correlation of the lasting disposition to loneliness with the key that orders friendship ties in a neighbourhood")
     disposition_sociability: float = P(0.35, ge=0, le=1, unit="correlation", source="assumption (Cacioppo et al. 2009: the lonely sit at the periphery)",
                                        doc="How strongly a disposition to loneliness lowers sociability (so fewer ties are kept)")
