@@ -184,8 +184,6 @@ def test_matched_controls_come_from_the_risk_set_and_match_exactly(null_effect):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="loops2 (issue 13: steady-state start, group warm start, two-year burn-in): "
-                   "6 of 30 inert-service studies found a GP effect, one over the bound of 5; not yet examined")
 def test_matched_control_false_positive_rate_is_near_nominal_for_an_inert_service():
     """With effect_on_residents=0 the service changes nothing, so a fair controlled study should find
     an effect (a 95% interval that excludes 0) in about 5% of studies. 30 independent studies (one
