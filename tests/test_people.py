@@ -175,9 +175,6 @@ def test_poisson_slope_recovers_a_known_rate_ratio():
     assert poisson_slope(y, x, c) == pytest.approx(1.03, abs=0.006)  # ~4 standard errors
 
 
-@pytest.mark.xfail(strict=True, reason="loops2 (issue 13): loneliness now starts at its rules' steady state, so "
-                   "with every lasting cause off only ~2% are lonely, mostly for passing causes (bereavement), "
-                   "and their stay-gap (0.096) exceeds the full model's (0.055); the comparison needs rethinking")
 def test_lasting_loneliness_lasts_longer_than_new_loneliness():
     """A chronic core: the long lonely stay lonely more often than the newly lonely (a memoryless
     process gives both the same share); with no lasting disposition the gap shrinks."""
