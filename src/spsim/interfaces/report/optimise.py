@@ -9,7 +9,7 @@ import math
 from ... import __version__
 from ...studies.optimise import LEVER_LABELS, LEVERS, Optimisation, unit_costs
 from .fmt import esc, fmt_gbp, png_size
-from .page import CSS, SCRIPT, Report
+from .page import SCRIPT, Report, html_head
 from .plots import Plot, _figure, _png, _rc
 
 
@@ -81,15 +81,7 @@ def build_optimise_report(opt: Optimisation, source: str) -> Report:
     data = base64.b64encode(plot.png).decode("ascii")
     w, h = png_size(plot.png)
     sim = opt.cfg.simulation
-    html_text = f"""<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="spsim {esc(__version__)}">
-<title>Budget search: {esc(fmt_gbp(opt.budget))} a year</title>
-<style>{CSS}</style>
-</head>
+    html_text = html_head(f"Budget search: {fmt_gbp(opt.budget)} a year") + f"""
 <body>
 <header>
 <h1>What {esc(fmt_gbp(opt.budget))} a year buys</h1>

@@ -24,6 +24,21 @@ from .tables import _outcome_table
 from .text import _caveats, _findings, _grants_note, _method
 from .uncertainty import probability_table, uncertainty_section
 
+
+def html_head(title: str) -> str:
+    """The document's start, up to and including ``</head>``: language, viewport, generator, the
+    escaped ``title`` and the shared style sheet (every spsim report page begins with it)."""
+    return f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="spsim {esc(__version__)}">
+<title>{esc(title)}</title>
+<style>{CSS}</style>
+</head>"""
+
+
 CSS = """
 :root { --ink: #111; --muted: #444; --rule: #bbb; --shade: #f1f1f1; }
 * { box-sizing: border-box; }
@@ -134,15 +149,7 @@ def build_report(comp: Comparison) -> Report:
     covers_mean = ("It covers parameter uncertainty as well as noise, because each replicate draws its parameters "
                    "from the posterior." if comp.posterior else
                    "It covers replicate noise only, not uncertainty about the model's parameters.")
-    html_text = f"""<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="spsim {esc(__version__)}">
-<title>Scenario comparison: {esc(', '.join(names[1:]))} vs {esc(names[0])}</title>
-<style>{CSS}</style>
-</head>
+    html_text = html_head(f"Scenario comparison: {', '.join(names[1:])} vs {names[0]}") + f"""
 <body>
 <header>
 <h1>Social prescribing scenarios compared</h1>
