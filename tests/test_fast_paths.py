@@ -15,6 +15,7 @@ from spsim.model.mechanisms.base import below
 from spsim.model.mechanisms.help_seeking import HelpSeeking
 from spsim.model.mechanisms.ties import segments
 from spsim.model.network import Network, expand_ranges
+from spsim.model.rng import Draws
 
 
 def _check_below(p: float, seed: int) -> None:
@@ -89,24 +90,26 @@ def test_help_seeking_matches_a_plain_queue():
     mech = next(x for x in m.mechanisms if isinstance(x, HelpSeeking))
     r, h, rng = m.residents, m.cfg.health, np.random.default_rng(7)
     for _ in range(3):
-        u = rng.random((4, r.n), dtype=np.float32)
+        u = Draws(rng.random((2, r.n), dtype=np.float32), int(rng.integers(2**63)))
         lam_med = r.gp_base.astype(float) + r.episode_gp
         lam_soc = m.cfg.needs.gp_uplift_per_year / 52.0 * np.bitwise_count(r.needs)
         k_med = stats.poisson.ppf(u[0].astype(float), lam_med).astype(int)
-        k_soc = stats.poisson.ppf(u[1].astype(float), lam_soc).astype(int)
+        k_soc = np.zeros(r.n, int)
+        with_needs = np.flatnonzero(lam_soc)
+        k_soc[with_needs] = stats.poisson.ppf(u.at(1, with_needs).astype(float), lam_soc[with_needs]).astype(int)
         assert np.array_equal(poisson_from_uniform(u[0], lam_med), k_med)
         k = k_med + k_soc
         served = np.zeros(r.n, int)
         for p in range(m.practices.n):
             left = int(m.practices.capacity[p])
             who = np.flatnonzero((r.practice == p) & (k > 0))
-            for i in who[np.argsort(u[2][who], kind="stable")]:
+            for i in who[np.argsort(u.at(0, who), kind="stable")]:
                 served[i] = min(k[i], left)
                 left -= served[i]
         unmet = served < k
         units = np.bitwise_count(r.needs)
         lam_ae = r.ae_base * np.where(r.in_episode, h.episode_multiplier, 1.0) * (1.0 + h.social_ae_share * units)
-        ae = u[3] < -np.expm1(-lam_ae) + h.ae_unmet_gp_share * unmet
+        ae = u[1] < -np.expm1(-lam_ae) + h.ae_unmet_gp_share * unmet
         mech.step(m, u)
         assert unmet.any() and ae.any() and (k > 1).any()
         assert np.array_equal(m.gp_count, served)

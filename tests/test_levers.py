@@ -96,9 +96,6 @@ def test_more_volunteering_spillover_adds_volunteers_and_places_without_adding_l
         assert d.mean() <= paired_margin(d), (lonely, d)
 
 
-@pytest.mark.xfail(strict=True, reason="loops2 (issue 13): each arm now starts at its own steady state; "
-                   "0 -> 10 groups lowers the lonely share by 0.0021, right direction, under its 99% paired "
-                   "margin of 0.0024 over 4 replicates; not yet examined")
 def test_more_groups_mean_more_attendance_and_less_loneliness():
     """The group effect on loneliness: from 0 to 40 groups the lonely share falls by more than
     the replicates' noise (paired over 4 replicates, one-sided 99% t margin)."""

@@ -142,7 +142,7 @@ def _one_week_of_life_events(cfg, on_caseload, attended_group_kind=None):
         r.group = 0
         r.attended = True
     le = mechanism_of(m, LifeEvents)
-    le.step(m, m.streams.uniforms(le.stream, le.rows, r.n))
+    le.step(m, m.luck(le))
     bits = (r.needs[:, None] >> np.arange(len(NEEDS), dtype=np.uint8)) & 1
     return bits == 0
 

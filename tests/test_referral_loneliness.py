@@ -26,7 +26,7 @@ def _one_week(cfg, *, lonely: bool, social: bool, needs: int) -> tuple[int, int,
     m.seen_gp = np.ones(r.n, bool)
     m.seen_social = np.full(r.n, social)
     mech = mechanism_of(m, Referral)
-    mech.step(m, m.streams.uniforms(mech.stream, mech.rows, r.n))
+    mech.step(m, m.luck(mech))
     return m.tally["referrals_gp"], r.n, m
 
 

@@ -33,7 +33,7 @@ from spsim.model.tables import NEEDS, popcount8
 def step_only(model, mechanism) -> None:
     """One weekly step of one mechanism, with its own stream's luck for this week."""
     m = mechanism_of(model, mechanism)
-    m.step(model, model.streams.uniforms(m.stream, m.rows, model.n_residents) if m.rows else None)
+    m.step(model, model.luck(m))
 
 
 def sum_tolerance(p: np.ndarray, z: float = 4.0) -> float:
@@ -68,6 +68,33 @@ def test_needs_arise_at_their_onset_rate():
     for k in range(len(NEEDS)):
         assert_count(int(bits[:, k].sum()), p, NEEDS[k])
     assert p.sum() > 3 * sum_tolerance(p)
+
+
+@pytest.mark.parametrize("held", [0, 0b10101])
+def test_needs_start_independently_of_each_other(held):
+    """The onsets are drawn as "does any start" then "which": the number of needs starting in a
+    week must still be Binomial(absent needs, p) for each resident, so two or more start together
+    as often as independent draws give (and none starts with chance (1 - p)^absent)."""
+    n = 20_000
+    cfg = small_config({"population.size": n, "needs.onset_per_year": 12.0})
+    m = make_model(cfg)
+    r = m.residents
+    r.needs = np.uint8(held)
+    r.attended = False
+    step_only(m, LifeEvents)
+    started = np.bitwise_count(r.needs & ~np.uint8(held)).astype(int)
+    p = weekly_prob(cfg.needs.onset_per_year * r.need_onset_mult.astype(float))
+    absent = len(NEEDS) - bin(held).count("1")
+    none = (1 - p) ** absent
+    one = absent * p * (1 - p) ** (absent - 1)
+    assert_count(int((started == 0).sum()), none, "no need starts")
+    assert_count(int((started == 1).sum()), one, "exactly one starts")
+    assert_count(int((started >= 2).sum()), 1 - none - one, "two or more start")
+    assert (1 - none - one).sum() > 3 * sum_tolerance(1 - none - one)
+    # each absent need as often as the others
+    for k in range(len(NEEDS)):
+        if not held & (1 << k):
+            assert_count(int(((r.needs >> k) & 1).sum()), p, NEEDS[k])
 
 
 def test_episodes_start_at_their_rate_raised_by_a_condition_and_by_loneliness():

@@ -10,6 +10,15 @@ own stream every week, whatever the state of the model (:meth:`Streams.uniforms`
 scenarios with the same seed therefore build the same residents and give each resident the
 same luck each week; only the levers differ. ``tests/test_reproducibility.py`` checks that the
 stream states stay in step across scenarios.
+
+Decisions that concern only some residents (those at the GP this week, group members, clients)
+take *keyed* luck instead (:meth:`Draws.at`): resident ``i``'s number for decision ``j`` in week
+``w`` is a pure function of (replicate, stream, ``j``, ``w``, ``i``), computed for the residents
+asked about only. It is the SplitMix64 output (Steele, Lea & Flood 2014, "Fast splittable
+pseudorandom number generators", OOPSLA) at a position set by those keys, so it needs no state:
+it is the same whoever else is asked, and the same in every scenario, which is common random
+numbers in the strictest sense, at a fraction of the cost of a full row of draws (measured in
+``benchmarks/``).
 """
 
 from __future__ import annotations
@@ -72,6 +81,88 @@ class Streams:
         """``rows`` x ``n`` uniforms in [0, 1) as float32: one row per decision, one column per resident."""
         return self[name].random((rows, n), dtype=np.float32)
 
+    def key(self, name: str) -> int:
+        """The 64-bit key of stream ``name``'s keyed luck (its own SeedSequence child, tagged so it
+        shares nothing with the stream's generator)."""
+        keys = self.__dict__.setdefault("_keys", {})
+        k = keys.get(name)
+        if k is None:
+            if name not in STREAM_IDS:
+                raise KeyError(f"unknown random stream {name!r}; add it to STREAM_IDS")
+            ss = np.random.SeedSequence(
+                self.seed_seq.entropy, spawn_key=(*self.seed_seq.spawn_key, STREAM_IDS[name], KEYED_TAG)
+            )
+            k = keys[name] = int(ss.generate_state(1, np.uint64)[0])
+        return k
+
+    def draws(self, name: str, rows: int, n: int, week: int, part: int = 0) -> Draws:
+        """This week's luck for a mechanism on stream ``name``: ``rows`` full rows of uniforms
+        (``u[j]``, one per resident, drawn from the stream) and keyed luck (``u.at(j, idx)``).
+        ``part`` tells apart several mechanisms that share one stream (the group warm start)."""
+        full = self.uniforms(name, rows, n) if rows else None
+        return Draws(full, _mix(self.key(name) ^ _mix(week + 1) ^ _mix(-1 - part)))
+
     def states(self) -> dict[str, dict]:
         """Bit-generator states of every stream used so far (for CRN checks)."""
         return {k: g.bit_generator.state for k, g in sorted(self._gens.items())}
+
+
+#: Added to a stream's spawn key for its keyed luck (any fixed number no stream id will reach).
+KEYED_TAG = 1_000_003
+
+_M64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_C1, _C2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def _mix(z: int) -> int:
+    """SplitMix64's output function on a Python int (64-bit wrap-around)."""
+    z = (z + _GOLDEN) & _M64
+    z = ((z ^ (z >> 30)) * _C1) & _M64
+    z = ((z ^ (z >> 27)) * _C2) & _M64
+    return z ^ (z >> 31)
+
+
+def keyed_uniforms(key: int, idx: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) (float32, 24 bits like ``Generator.random``) for the integers ``idx``:
+    SplitMix64 at position ``idx`` of the sequence whose state starts at ``key``."""
+    z = np.asarray(idx).astype(np.uint64)
+    z *= np.uint64(_GOLDEN)
+    z += np.uint64((key + _GOLDEN) & _M64)
+    t = np.empty_like(z)
+    for shift, mult in ((30, _C1), (27, _C2)):
+        np.right_shift(z, np.uint64(shift), out=t)
+        z ^= t
+        z *= np.uint64(mult)
+    np.right_shift(z, np.uint64(31), out=t)
+    z ^= t
+    z >>= np.uint64(40)  # the top 24 bits
+    out = np.empty(z.shape, np.float32)
+    np.multiply(z, np.float32(2.0 ** -24), out=out, dtype=np.float32, casting="unsafe")
+    return out
+
+
+class Draws:
+    """One mechanism's luck for one week.
+
+    ``u[j]`` (or any index of the full block) is row ``j`` of the full rows: one uniform per
+    resident, drawn from the stream whatever the state. ``u.at(j, idx)`` is keyed decision
+    ``j``'s luck for the residents ``idx`` only (the keyed rows are numbered apart from the full
+    rows): a pure function of the stream, the week, ``j`` and the resident, so a resident's
+    number does not depend on who else is asked.
+    """
+
+    __slots__ = ("full", "key")
+
+    def __init__(self, full: np.ndarray | None, key: int):
+        self.full = full
+        self.key = key
+
+    def __getitem__(self, j):
+        if self.full is None:
+            raise IndexError("this mechanism draws no full rows")
+        return self.full[j]
+
+    def at(self, j: int, idx: np.ndarray) -> np.ndarray:
+        """Keyed decision ``j``'s uniforms for residents ``idx`` (float32, same shape as ``idx``)."""
+        return keyed_uniforms(_mix(self.key ^ _mix(j + 1)), idx)

@@ -50,7 +50,7 @@ from .population import (
     new_group_rows,
     seed_group_memberships,
 )
-from .rng import Streams, replicate_seeds
+from .rng import STREAM_IDS, Streams, replicate_seeds
 from .scaling import scale_place
 from .tables import GroupTable
 
@@ -186,7 +186,8 @@ class SocialPrescribingModel(mesa.Model):
         self.week = -weeks
         for _ in range(weeks):
             for mech in steps:
-                mech.step(self, self.streams.uniforms("group_warm_start", mech.rows, n))
+                mech.step(self, self.streams.draws("group_warm_start", mech.rows, n, self.week,
+                                                   part=STREAM_IDS[mech.stream]))
             self.week += 1
         self.tally.clear()
         for m in self.mechanisms:
@@ -227,10 +228,8 @@ class SocialPrescribingModel(mesa.Model):
         """Advance one week, in the documented order."""
         self.tally.clear()
         self.tally["lockdown"] = int(self.lockdown)
-        n = self.residents.n
         for mech in self.mechanisms:
-            u = self.streams.uniforms(mech.stream, mech.rows, n) if mech.rows else None
-            mech.step(self, u)
+            mech.step(self, self.luck(mech))
         self.week += 1
         if self.week > self.cfg.simulation.burn_in_weeks:
             before = self.recorder.i
@@ -240,6 +239,11 @@ class SocialPrescribingModel(mesa.Model):
         for a in self.analyzers:
             a.apply(self)
         self.running = self.recorder.i < self.recorder.weeks
+
+    def luck(self, mech: Mechanism):
+        """This week's luck for ``mech`` (:class:`spsim.model.rng.Draws`): its full rows from its
+        stream and its keyed decisions."""
+        return self.streams.draws(mech.stream, mech.rows, self.residents.n, self.week)
 
     def run(self, progress=None) -> None:
         """Run burn-in and all recorded weeks. ``progress(weeks_done)`` is called each week."""

@@ -2,10 +2,12 @@
 
 A mechanism is a small object with a ``name``, the random ``stream`` it draws from, how many
 uniforms per resident it needs each week (``rows``), an optional ``init(model)`` and a
-``step(model, u)`` that updates the model's arrays with whole-array operations. ``u`` has shape
-``(rows, n_residents)``: row ``j`` column ``i`` is resident ``i``'s luck for decision ``j`` this
-week. Drawing the same amount every week, whatever the state, keeps scenarios on common random
-numbers (see :mod:`spsim.rng`).
+``step(model, u)`` that updates the model's arrays with whole-array operations. ``u`` is this
+week's :class:`~spsim.model.rng.Draws`: ``u[j][i]`` is resident ``i``'s luck for full-row
+decision ``j`` (``rows`` of them, drawn for everyone, whatever the state), and ``u.at(j, idx)``
+the keyed luck of decision ``j`` for the residents ``idx`` only (decisions that concern a few
+residents: those at the GP, group members, clients). Both keep scenarios on common random
+numbers (see :mod:`spsim.model.rng`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from ..rng import Draws
     from ..simulation import SocialPrescribingModel
 
 
@@ -26,7 +29,7 @@ class Mechanism:
     def init(self, model: SocialPrescribingModel) -> None:
         """Called once after the place is built, before the first week."""
 
-    def step(self, model: SocialPrescribingModel, u: np.ndarray) -> None:  # pragma: no cover
+    def step(self, model: SocialPrescribingModel, u: Draws) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def __repr__(self) -> str:

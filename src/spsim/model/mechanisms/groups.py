@@ -157,12 +157,13 @@ def queue_for_places(model, who: np.ndarray, kinds: np.ndarray) -> np.ndarray:
 class Groups(Mechanism):
     name = "groups"
     stream = "groups"
-    # u[0] leaving, u[1] volunteers stop/start, u[2] founders' key, u[3] attendance, u[4] self-joining
-    rows = 5
-    #: one number per resident a week from the ``group_queue`` stream: giving up the waiting list
+    # full row: self-joining (u[0]); keyed: 0 = members leaving, 1 = volunteers stop / members
+    # start volunteering, 2 = founders' key (free volunteers), 3 = attendance (members)
+    rows = 1
+    #: keyed luck from the ``group_queue`` stream: giving up the waiting list
     queue_stream = "group_queue"
 
-    def step(self, model, u: np.ndarray) -> None:
+    def step(self, model, u) -> None:
         r, g, c, week = model.residents, model.groups, model.cfg, model.week
         gp, t = c.groups, model.tally
         # folding luck: one number a week from its own stream seeds a generator whose k-th number is
@@ -170,7 +171,7 @@ class Groups(Mechanism):
         # stream fell out of common random numbers once founding had made more than 4,096 rows)
         fold_u = np.random.Generator(np.random.PCG64(int(model.streams["community_flex"].integers(2**63)))).random(
             g.n, dtype=np.float32)
-        queue_u = model.streams.uniforms(self.queue_stream, 1, r.n)[0]
+        queue_u = model.streams.draws(self.queue_stream, 0, r.n, week)
 
         # 1. members leave; unaccompanied low-confidence newcomers are likelier to; programme
         #    participants leave when their course ends
@@ -188,18 +189,18 @@ class Groups(Mechanism):
             & ~r.group_accompanied[mem]
             & (r.confidence[mem] < c.link_workers.accompany_below_confidence)
         )
-        leaving = mem[u[0][mem] < gp.leave_per_week + gp.early_leave_low_confidence * early]
+        leaving = mem[u.at(0, mem) < gp.leave_per_week + gp.early_leave_low_confidence * early]
         release_members(model, leaving)
 
         # 2. group volunteers stop; members start volunteering for their group
         gvol = r.volunteer_group >= 0
         vol = np.flatnonzero(gvol)
-        stop = vol[u[1][vol] < below(weekly_prob(gp.volunteer_stop_per_year))]
+        stop = vol[u.at(1, vol) < below(weekly_prob(gp.volunteer_stop_per_year))]
         r.volunteer_group[stop] = -1
         mem = np.flatnonzero((r.group >= 0) & ~gvol)
         if g.n:
             mem = mem[g.fixed_weeks[r.group[mem]] == 0]  # in a community group
-        start = mem[u[1][mem] < below(weekly_prob(gp.member_volunteer_per_year))]
+        start = mem[u.at(1, mem) < below(weekly_prob(gp.member_volunteer_per_year))]
         r.volunteer_group[start] = r.group[start]
         r.volunteer[start] = True
 
@@ -237,7 +238,7 @@ class Groups(Mechanism):
         # stream itself used a number of values that differed between scenarios (common random numbers)
         found = np.random.Generator(np.random.PCG64(int(model.streams["community"].integers(2**63))))
         k = int(found.poisson(founding / 52.0))
-        self._start_groups(model, u[2], k, kinds=None, rng=found)
+        self._start_groups(model, u, k, kinds=None, rng=found)
         cd = c.community_development
         # The development stream gives one number a week whatever the levers (common random
         # numbers): this week's developer groups are drawn from a generator it seeds. Drawing the
@@ -248,26 +249,28 @@ class Groups(Mechanism):
         if k_dev and model.unmet_by_kind.sum() >= 1:
             kinds = np.argsort(-model.unmet_by_kind, kind="stable")[:k_dev]
             kinds = np.resize(kinds, k_dev).astype(np.int8)
-            self._start_groups(model, u[2], k_dev, kinds=kinds, rng=dev)
+            self._start_groups(model, u, k_dev, kinds=kinds, rng=dev)
             model.unmet_by_kind[kinds] = 0
             t["groups_started_by_developers"] += k_dev
         model.unmet_by_kind *= 0.95  # unmet demand is remembered for a few months
 
         # 5. the groups' waiting lists are served first; then residents join on their own
         self._serve_waiting_lists(model, queue_u)
-        # own row: reusing u[0] (leaving) made every leaver with u[0] < p_join rejoin the same week
-        joiners = np.flatnonzero((r.group < 0) & (u[4] < below(weekly_prob(gp.self_join_per_year))))
+        # its own row: reusing the leaving luck made every leaver with u < p_join rejoin the same week
+        joiners = np.flatnonzero((r.group < 0) & (u[0] < below(weekly_prob(gp.self_join_per_year))))
         allocate_places(model, joiners, preferred_kind(r, joiners), programmes=False)
 
         # 6. attendance this week (during a lockdown only groups that moved online meet)
-        r.attended = (r.group >= 0) & (u[3] < gp.attendance)
+        mem = np.flatnonzero(r.group >= 0)
+        r.attended = np.zeros(r.n, bool)
+        r.attended[mem[u.at(3, mem) < gp.attendance]] = True
         if model.lockdown and g.n:
             r.attended &= g.online[np.maximum(r.group, 0)]
         if g.n:
             g.attendance = np.bincount(r.group[r.attended], minlength=g.n)
         t["group_attendance"] += int(r.attended.sum())
 
-    def _serve_waiting_lists(self, model, u: np.ndarray) -> None:
+    def _serve_waiting_lists(self, model, u) -> None:
         """Leave the list (a place found otherwise, or gave up), wait again if the group closed,
         then free places go to each group's list in order of waiting (fixed key on ties)."""
         r, g, t = model.residents, model.groups, model.tally
@@ -276,7 +279,7 @@ class Groups(Mechanism):
             return
         gq = r.group_queue[q]
         found = r.group[q] >= 0
-        gave_up = ~found & (u[q] < below(model.cfg.groups.queue_give_up_per_week))
+        gave_up = ~found & (u.at(0, q) < below(model.cfg.groups.queue_give_up_per_week))
         closed = ~found & ~gave_up & ~g.open[gq]
         r.group_queue[q[found | gave_up | closed]] = -1
         t["group_queue_gave_up"] += int(gave_up.sum())
@@ -322,11 +325,11 @@ class Groups(Mechanism):
         model.tally["members_displaced"] += int(out.sum())
         g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
 
-    def _start_groups(self, model, key: np.ndarray, k: int, kinds: np.ndarray | None,
+    def _start_groups(self, model, u, k: int, kinds: np.ndarray | None,
                       rng: np.random.Generator | None = None) -> None:
         """Open ``k`` groups (of ``kinds`` if given, else random kinds), their attributes drawn
         from ``rng`` (default: the community stream); their founders are free volunteers with
-        the lowest luck key this week."""
+        the lowest luck key this week (keyed decision 2 of ``u``)."""
         r, g, gp = model.residents, model.groups, model.cfg.groups
         if k == 0:
             return
@@ -342,13 +345,15 @@ class Groups(Mechanism):
             CommunityGroup(model, int(i))
         need_v = max(gp.volunteers_needed, 1)
         pool = np.flatnonzero(r.volunteer & (r.volunteer_group < 0))
+        key = u.at(2, pool)
         m = k * need_v
         if m < pool.size:
             # the first m of a stable argsort by key: only keys up to the m-th smallest can be
             # among them, and sorting that subset (still in index order) stably keeps the order
-            kth = np.partition(key[pool], m - 1)[m - 1]
-            pool = pool[key[pool] <= kth]
-        pool = pool[np.argsort(key[pool], kind="stable")][:m]
+            kth = np.partition(key, m - 1)[m - 1]
+            keep = key <= kth
+            pool, key = pool[keep], key[keep]
+        pool = pool[np.argsort(key, kind="stable")][:m]
         founders_of = np.repeat(new_ids, need_v)[: pool.size]
         r.volunteer_group[pool] = founders_of
         # only the new groups' counts change (founders were free volunteers): no full recount

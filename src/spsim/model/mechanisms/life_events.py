@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..population import weekly_prob
-from ..tables import NEED_TO_KIND, NEEDS
+from ..tables import NEED_TO_KIND, NEEDS, popcount8
 from .base import Mechanism
 
 
@@ -28,14 +28,17 @@ class LifeEvents(Mechanism):
 
     name = "life_events"
     stream = "life_events"
-    # episode switch, one row per need, episode size, bereavement
-    rows = 1 + len(NEEDS) + 2
+    # full rows: episode switch, whether any need starts, bereavement; keyed: 0 = a new episode's
+    # size, 1 + k = need k resolves (its holders), 1 + K + k = need k starts (given that some does)
+    rows = 3
 
     def init(self, model) -> None:
         c, r = model.cfg, model.residents
         h, lc = c.health, c.loneliness
-        self.need_onset = weekly_prob(c.needs.onset_per_year * r.need_onset_mult).astype(np.float32)
-        self.bit_values = (1 << np.arange(len(NEEDS), dtype=np.uint8)[:, None]).astype(np.uint8)
+        # each absent need starts with this weekly chance, independently of the others
+        self.need_onset = weekly_prob(c.needs.onset_per_year * r.need_onset_mult.astype(np.float64))
+        # a bound on the chance that any starts (K x p >= 1 - (1 - p)^m for m <= K absent needs)
+        self.any_onset_bound = (len(NEEDS) * self.need_onset * (1 + 1e-6)).astype(np.float32)
         # weekly rates in float32 (the whole-array exp is the costly part of this step)
         ltc = np.where(r.ltc, h.episode_ltc_multiplier, 1.0)
         self.episode_base = (h.episode_per_year / 52.0 * ltc).astype(np.float32)
@@ -77,37 +80,69 @@ class LifeEvents(Mechanism):
         b = np.less(u[0], x)
         now = _switch(ep, a, b)
         r.in_episode = now
-        k = len(NEEDS)
         started = np.flatnonzero(now & ~ep)
         if started.size:
-            r.episode_gp[started] = self.episode_size(u[k + 1][started], h)
+            r.episode_gp[started] = self.episode_size(u.at(0, started), h)
         r.episode_gp[ep & ~now] = 0.0
         # bereavement starts and ends the same way
-        a = np.less(u[k + 2], self.p_grief_ends)
-        b = np.less(u[k + 2], self.p_bereaved)
+        a = np.less(u[2], self.p_grief_ends)
+        b = np.less(u[2], self.p_bereaved)
         r.bereaved = _switch(r.bereaved.copy(), a, b)
 
-        # needs: one (K, n) pass; row k of u decides need k (onset if absent, resolution if present)
+        r.needs = self.needs_step(model, u)
+
+    def needs_step(self, model, u) -> np.ndarray:
+        """Each present need resolves, and each absent one starts, independently: resolution at
+        1 / ``needs.mean_duration_weeks`` a week (x the link-work boost on a caseload, x2 while
+        attending a group of the kind that meets it); onset at ``need_onset``. The onsets are
+        drawn exactly but cheaply: one number per resident decides whether any of their ``m``
+        absent needs starts (chance ``1 - (1 - p)^m``) and, for the few where one does, keyed luck
+        decides which, each in turn with its chance given that at least one of those left must
+        (``p / (1 - (1 - p)^left)``) until one has, then ``p`` (the same distribution as ``m``
+        independent draws)."""
+        r, c = model.residents, model.cfg
+        k_needs = len(NEEDS)
+        needs = r.needs
+        new = needs.copy()
+        # resolution, for each need its holders only
         lw = c.link_workers
         boost = 1.0 + lw.effect_on_residents * (lw.need_resolution_multiplier - 1.0)
-        p_res = np.where(r.lw_status == 2, np.float32(boost / c.needs.mean_duration_weeks),
-                         np.float32(1.0 / c.needs.mean_duration_weeks))
-        un = u[1: 1 + k]
-        ends = np.less(un, p_res)  # (K, n); u < 1, so a probability above 1 always resolves
-        att = np.flatnonzero(r.attended & (r.group >= 0))
-        if att.size and model.groups.n:
-            # attending a group of the kind that meets need k doubles its resolution
-            meets = model.groups.kind[r.group[att]][None, :] == NEED_TO_KIND[:, None]
-            p_att = np.minimum(p_res[att] * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
-            ends[:, att] = un[:, att] < p_att
-        # the same switch on bitmasks: pack both (K, n) outcomes into one byte per resident
-        a = (ends.view(np.uint8) * self.bit_values).sum(axis=0, dtype=np.uint8)
-        b = (np.less(un, self.need_onset).view(np.uint8) * self.bit_values).sum(axis=0, dtype=np.uint8)
-        a ^= b
-        np.invert(a, out=a)
-        a &= r.needs
-        a ^= b
-        r.needs = a
+        p_plain = np.float32(1.0 / c.needs.mean_duration_weeks)
+        p_boost = np.float32(boost / c.needs.mean_duration_weeks)
+        groups = model.groups
+        with_needs = np.flatnonzero(needs)
+        held = needs[with_needs]
+        for k in range(k_needs):
+            bit = np.uint8(1 << k)
+            hold = with_needs[(held & bit) != 0]
+            if not hold.size:
+                continue
+            p_res = np.where(r.lw_status[hold] == 2, p_boost, p_plain)
+            if groups.n:
+                # attending a group of the kind that meets need k doubles its resolution
+                gr = r.group[hold]
+                meets = r.attended[hold] & (gr >= 0) & (groups.kind[np.maximum(gr, 0)] == NEED_TO_KIND[k])
+                p_res = np.minimum(p_res * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
+            # u < 1, so a probability of 1 always resolves
+            new[hold[u.at(1 + k, hold) < p_res]] &= ~bit
+        # onset: first whether any absent need starts, then which
+        cand = np.flatnonzero(u[1] < self.any_onset_bound)
+        p = self.need_onset[cand]
+        absent = k_needs - popcount8(needs[cand]).astype(np.int64)
+        log_q = np.log1p(-p)
+        some = u[1][cand] < -np.expm1(absent * log_q)
+        cand, p, absent, log_q = cand[some], p[some], absent[some], log_q[some]
+        forced = np.ones(cand.size, bool)  # none of theirs has started yet, and one must
+        for k in range(k_needs):
+            bit = np.uint8(1 << k)
+            free = (needs[cand] & bit) == 0
+            any_left = -np.expm1(absent * log_q)
+            chance = np.where(forced, p / np.where(free, any_left, 1.0), p)
+            starts = free & (u.at(1 + k_needs + k, cand) < chance)
+            new[cand[starts]] |= bit
+            forced &= ~starts
+            absent -= free
+        return new
 
 
 def _switch(present: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

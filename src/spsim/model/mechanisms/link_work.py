@@ -45,27 +45,28 @@ def leave_link_work(model, mask: np.ndarray) -> None:
 class LinkWork(Mechanism):
     name = "link_work"
     stream = "link_work"
-    rows = 2
+    rows = 0  # keyed luck: 0 = reneging (waiting) or drop-out (clients), 1 = engagement when taken on
 
     def init(self, model) -> None:
         self.contacts = np.array([spec[2] for spec in team_specs(model.cfg)], dtype=np.int16)
         self.take_rate = 0.0  # residents taken off the waiting list per week (smoothed)
         model.lw_effective = np.zeros(model.residents.n, bool)
 
-    def step(self, model, u: np.ndarray) -> None:
+    def step(self, model, u) -> None:
         r, c, week = model.residents, model.cfg, model.week
         lw, t = c.link_workers, model.tally
         workers = model.link_workers
         status = r.lw_status
 
-        reneged = (status == WAITING) & (u[0] < c.referral.reneging_per_week)
+        waiting = np.flatnonzero(status == WAITING)
+        reneged = waiting[u.at(0, waiting) < c.referral.reneging_per_week]
         # drop-out: the same element-wise rule on the clients' index list
         act = np.flatnonzero(status == ACTIVE)
         early = r.lw_contacts[act] < lw.effective_dose
         p_drop = np.where(early, lw.dropout_per_week + lw.early_dropout_per_week, lw.dropout_per_week)
-        gone = u[0][act] < p_drop
+        gone = u.at(0, act) < p_drop
         dropped = act[gone]
-        leave_link_work(model, np.concatenate([np.flatnonzero(reneged), dropped]))
+        leave_link_work(model, np.concatenate([reneged, dropped]))
 
         # this week's contact, for clients of workers at work
         act = act[~gone]
@@ -106,7 +107,7 @@ class LinkWork(Mechanism):
             else:
                 order = np.lexsort((r.queue_key[queue], r.lw_since[queue]))
             take = queue[order[: int(free[mine].sum())]]
-            eng = take[u[1][take] < lw.engagement]
+            eng = take[u.at(1, take) < lw.engagement]
             slots = np.repeat(mine, free[mine])[: eng.size]
             r.lw_worker[eng] = slots
             takes.append(take)
@@ -151,7 +152,7 @@ class LinkWork(Mechanism):
         effective[still_on[r.lw_contacts[still_on] >= lw.effective_dose]] = True
         model.lw_effective = effective
 
-        t["lw_reneged"] += int(reneged.sum())
+        t["lw_reneged"] += int(reneged.size)
         t["lw_dropouts"] += int(dropped.size)
         t["clients_supported"] += int(done.sum())
         t["lw_taken_on"] += int(take.size)

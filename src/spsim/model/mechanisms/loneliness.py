@@ -34,13 +34,30 @@ from ..tables import popcount8
 from .base import Mechanism
 
 
+class UclaScore:
+    """True UCLA-3 score (3-9), derived consistently with the direct question: lonely often/always
+    -> [6.5, 9]; otherwise [3, 6.5), higher with the lasting disposition, bereavement (+0.8) and
+    other needs (+0.4). The lasting part is kept per resident; :meth:`score` adds this week's."""
+
+    def __init__(self, trait: np.ndarray, lc):
+        base = lc.ucla_trait_slope * trait
+        self.hi = np.clip(lc.ucla_lonely_mean + base, 6.5, 9.0).astype(np.float32)
+        self.lo_base = lc.ucla_not_lonely_mean + base
+        # by passing-causes code, bereaved + 2 x other needs
+        self.lo_add = np.array([0.0, 0.8, 0.4, 0.8 + 0.4])
+
+    def score(self, lonely: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        lo = np.clip(self.lo_base + self.lo_add.take(flags), 3.0, 6.49).astype(np.float32)
+        now = np.flatnonzero(lonely)
+        lo[now] = self.hi[now]
+        return lo
+
+
 def true_ucla(lonely: np.ndarray, trait: np.ndarray, bereaved: np.ndarray, has_needs: np.ndarray,
               lc) -> np.ndarray:
-    """True UCLA-3 score (3-9): lonely often/always -> [6.5, 9]; otherwise [3, 6.5)."""
-    base = lc.ucla_trait_slope * trait
-    hi = np.clip(lc.ucla_lonely_mean + base, 6.5, 9.0)
-    lo = np.clip(lc.ucla_not_lonely_mean + base + 0.8 * bereaved + 0.4 * has_needs, 3.0, 6.49)
-    return np.where(lonely, hi, lo).astype(np.float32)
+    """True UCLA-3 score (3-9) of residents with these states (:class:`UclaScore`)."""
+    flags = np.asarray(bereaved).astype(np.uint8) | (np.asarray(has_needs).astype(np.uint8) << 1)
+    return UclaScore(np.asarray(trait), lc).score(np.asarray(lonely, bool), flags)
 
 
 class Loneliness(Mechanism):
@@ -61,23 +78,48 @@ class Loneliness(Mechanism):
         m *= self.hood_effect[r.neighbourhood]
         return m
 
-    def rates(self, model, lonely_contacts, other_contacts) -> tuple[np.ndarray, np.ndarray]:
-        """Yearly onset and recovery rates per resident."""
-        r, c = model.residents, model.cfg
+    @staticmethod
+    def flags(r) -> np.ndarray:
+        """The passing causes as a code per resident: bereaved + 2 x any other need."""
+        return r.bereaved.view(np.uint8) | ((r.needs != 0).view(np.uint8) << 1)
+
+    def passing(self, model) -> np.ndarray:
+        """Onset multiplier of the passing causes, by :meth:`flags` code (0-3)."""
+        c = model.cfg
+        lc = c.loneliness
+        bereaved = np.array([False, True, False, True])
+        needs = np.array([False, False, True, True])
+        passing = np.where(bereaved, lc.bereavement_multiplier, 1.0)
+        passing = passing * np.where(needs, c.needs.loneliness_link, 1.0)
+        if model.lockdown:
+            passing = passing * lc.lockdown_onset_multiplier
+        return passing
+
+    def onset(self, model, lonely_contacts, flags) -> np.ndarray:
+        """Yearly onset rate of every resident: lasting causes x passing causes + contagion."""
+        c = model.cfg
         lc = c.loneliness
         if model.lockdown:
             lonely_contacts = lonely_contacts * c.shock.contact_multiplier
-            other_contacts = other_contacts * c.shock.contact_multiplier
-        passing = np.where(r.bereaved, lc.bereavement_multiplier, 1.0)
-        passing = passing * np.where(r.needs != 0, c.needs.loneliness_link, 1.0)
+        return self.onset_base * self.passing(model).take(flags) + lc.contagion_per_year * lonely_contacts
+
+    def recovery(self, model, who, other_contacts) -> np.ndarray:
+        """Yearly recovery rate of residents ``who`` (an index array or ``slice(None)``), whose
+        ties that are not lonely number ``other_contacts``."""
+        r, c = model.residents, model.cfg
+        lc = c.loneliness
         if model.lockdown:
-            passing = passing * lc.lockdown_onset_multiplier
-        onset = lc.onset_per_year * self.lasting_mult * passing + lc.contagion_per_year * lonely_contacts
-        recovery = (self.recovery_base + lc.recovery_per_contact_per_year * other_contacts
-                    + lc.group_recovery_per_year * r.attended)
+            other_contacts = other_contacts * c.shock.contact_multiplier
+        recovery = (self.recovery_base[who] + lc.recovery_per_contact_per_year * other_contacts
+                    + lc.group_recovery_per_year * r.attended[who])
         # volunteering helps the volunteer: formal volunteers recover faster (assumption, modest)
-        recovery = recovery + c.volunteering.loneliness_recovery_per_year * r.volunteer
-        return onset, recovery
+        recovery = recovery + c.volunteering.loneliness_recovery_per_year * r.volunteer[who]
+        return recovery
+
+    def rates(self, model, lonely_contacts, other_contacts) -> tuple[np.ndarray, np.ndarray]:
+        """Yearly onset and recovery rates of every resident."""
+        onset = self.onset(model, lonely_contacts, self.flags(model.residents))
+        return onset, self.recovery(model, slice(None), other_contacts)
 
     def init(self, model) -> None:
         """Start at the steady state of the rules in :meth:`step`: each resident is lonely with
@@ -99,6 +141,8 @@ class Loneliness(Mechanism):
         r.ls_offset = model.cfg.wellbeing.life_satisfaction_person_sd * g.standard_normal(r.n)
         self.lasting_mult = self.lasting(model)
         self.recovery_base = lc.recovery_per_year * np.exp(-lc.trait_recovery * r.lonely_trait.astype(np.float64))
+        self.onset_base = lc.onset_per_year * self.lasting_mult
+        self.ucla = UclaScore(r.lonely_trait, lc)
         # Own stream: the population stream has by now also seeded the groups, so drawing from it
         # here made the initial lonely residents depend on group levers (groups.count, ...).
         self.init_u = model.streams["initial_loneliness"].random(r.n)
@@ -113,7 +157,7 @@ class Loneliness(Mechanism):
         uniforms each time: the group warm start redraws it after the groups have settled)."""
         r = model.residents
         r.lonely = self.init_u < self.stationary(model)
-        r.ucla = true_ucla(r.lonely, r.lonely_trait, r.bereaved, r.needs != 0, model.cfg.loneliness)
+        r.ucla = self.ucla.score(r.lonely, self.flags(r))
 
     def stationary(self, model, iterations: int = 100, tol: float = 1e-9) -> np.ndarray:
         """Each resident's stationary chance of being lonely under this week's rules (mean field:
@@ -141,22 +185,28 @@ class Loneliness(Mechanism):
         pc, lon, ep, att = code >> 3, (code >> 2) & 1, (code >> 1) & 1, code & 1
         return (wb.baseline - wb.per_need * pc - wb.lonely * lon - wb.episode * ep + wb.group * att)
 
-    def step(self, model, u: np.ndarray) -> None:
+    def step(self, model, u) -> None:
         r, c = model.residents, model.cfg
         lonely = r.lonely
         lonely_contacts = model.network.count_flagged_neighbours(lonely, cache="lonely")
-        other = model.network.degree() - lonely_contacts
-        onset, recovery = self.rates(model, lonely_contacts, other)
-        rate = np.where(lonely, recovery, onset)
+        flags = self.flags(r)
+        # the rate each resident is exposed to: onset if not lonely, recovery if lonely
+        # (recovery computed for the lonely only)
+        rate = self.onset(model, lonely_contacts, flags)
+        lone = np.flatnonzero(lonely)
+        if lone.size:
+            other = model.network.degree_of(lone) - lonely_contacts[lone]
+            rate[lone] = self.recovery(model, lone, other)
         rate /= WEEKS_PER_YEAR
         # p = 1 - exp(-rate) <= rate: only residents with u below rate can switch; p exactly for them
-        cand = np.flatnonzero(u[0] < rate)
-        switch = np.zeros(r.n, bool)
-        switch[cand] = u[0][cand] < -np.expm1(-rate[cand])
+        u0 = u[0]
+        cand = np.flatnonzero(u0 < rate)
+        switch = cand[u0[cand] < -np.expm1(-rate[cand])]
         # lonely: stays unless u < p (recovers); not lonely: becomes lonely if u < p
-        new_lonely = switch ^ lonely
+        new_lonely = lonely.copy()
+        new_lonely[switch] = ~new_lonely[switch]
         r.lonely = new_lonely
-        r.ucla = true_ucla(new_lonely, r.lonely_trait, r.bereaved, r.needs != 0, c.loneliness)
+        r.ucla = self.ucla.score(new_lonely, flags)
 
         wb = c.wellbeing
         code = (popcount8(r.needs).astype(np.intp) << 3) | (new_lonely.astype(np.intp) << 2)
@@ -165,6 +215,9 @@ class Loneliness(Mechanism):
         t = self.target_table.take(code)
         w = r.wellbeing
         r.wellbeing = np.clip(w + wb.adjustment * (t - w), 0.0, 10.0)
+        # confidence changes only for those who attended or are lonely (the others add 0 and 0)
+        moved = np.flatnonzero(r.attended | new_lonely)
         conf = r.confidence
-        t = conf + self.conf_gain.take(r.attended.astype(np.intp)) - self.conf_loss.take(new_lonely.astype(np.intp))
-        r.confidence = np.clip(t, 0.0, 1.0)
+        t = (conf[moved] + self.conf_gain.take(r.attended[moved].astype(np.intp))
+             - self.conf_loss.take(new_lonely[moved].astype(np.intp)))
+        conf[moved] = np.clip(t, 0.0, 1.0)

@@ -88,16 +88,19 @@ def serving_team(model, who: np.ndarray) -> np.ndarray:
 class Referral(Mechanism):
     name = "referral"
     stream = "referral"
-    rows = 5
+    # keyed luck only (each decision concerns the residents open to it): 0 = GP referral,
+    # 1 = self-referral, 2 = refusal, 3 = a connector's signpost, 4 = outreach and shielding calls;
+    # on the referral_routes stream: 0 = in-reach, 1 = talks to groups, 2 = VCS, 3 = social care
+    rows = 0
 
     def init(self, model) -> None:
         self.state = {"fed_back": np.zeros(model.practices.n)}
 
-    def step(self, model, u: np.ndarray) -> None:
+    def step(self, model, u) -> None:
         r, c, week = model.residents, model.cfg, model.week
         rp, t = c.referral, model.tally
-        # own stream, a fixed block every week: in-reach, talks to groups, VCS, social care
-        v = model.streams.uniforms("referral_routes", 4, r.n)
+        # own stream: in-reach, talks to groups, VCS, social care
+        v = model.streams.draws("referral_routes", 0, r.n, week)
         update_willingness(model, self.state)
         in_need = (r.needs != 0) | r.lonely
         eligible = (r.lw_status == 0) & (r.lw_eligible_from <= week) & in_need
@@ -113,9 +116,9 @@ class Referral(Mechanism):
         p_gp = np.minimum(pr.recognition * pr.referral * gp_mult, 1.0)
         by_gp = np.zeros(r.n, bool)
         at_gp = np.flatnonzero(eligible & model.seen_social)  # the same rule on the rows it can pick
-        by_gp[at_gp[u[0][at_gp] < p_gp[r.practice[at_gp]]]] = True
+        by_gp[at_gp[u.at(0, at_gp) < p_gp[r.practice[at_gp]]]] = True
         # loneliness raised at any consultation (most of theirs are medical: loneliness acts
-        # through health). The same u[0]: for a resident the social route did not refer, u[0] is
+        # through health). The same keyed luck: for a resident the social route did not refer, it is
         # uniform above the social threshold, so the combined threshold below refers them with
         # probability p_lonely on top of it (for the rest, threshold = p_lonely).
         seen_lonely = np.flatnonzero(eligible & model.seen_gp & r.lonely & ~by_gp)
@@ -123,17 +126,23 @@ class Referral(Mechanism):
             p_lonely = np.minimum(c.practices.loneliness_recognition * pr.referral * gp_mult, 1.0)
             pl = p_lonely[r.practice[seen_lonely]]
             ps = np.where(model.seen_social[seen_lonely], p_gp[r.practice[seen_lonely]], 0.0)
-            by_gp[seen_lonely[u[0][seen_lonely] < ps + pl * (1.0 - ps)]] = True
+            by_gp[seen_lonely[u.at(0, seen_lonely) < ps + pl * (1.0 - ps)]] = True
         self_rate = rp.self_referral_per_year * (c.app.self_referral_multiplier if app else 1.0)
-        by_self = eligible & ~by_gp & (u[1] < below(weekly_prob(self_rate)))
+        by_self = np.zeros(r.n, bool)
+        open_self = np.flatnonzero(eligible & ~by_gp)
+        by_self[open_self[u.at(1, open_self) < below(weekly_prob(self_rate))]] = True
 
         # community connectors signpost their own ties
         by_connector = np.zeros(r.n, bool)
         if r.connector.any():
             k = model.network.count_flagged_neighbours(r.connector, cache="connector")
             p_sign = weekly_prob(c.connectors.signpost_per_year * k)
-            reached = in_need & (r.lw_status == 0) & ~r.connector & (u[3] < p_sign)
-            to_lw = reached & (u[3] < p_sign * c.connectors.to_link_worker_share)
+            near = np.flatnonzero(in_need & (r.lw_status == 0) & ~r.connector & (k > 0))
+            luck = u.at(3, near)
+            reached = np.zeros(r.n, bool)
+            reached[near[luck < p_sign[near]]] = True
+            to_lw = np.zeros(r.n, bool)
+            to_lw[near[luck < p_sign[near] * c.connectors.to_link_worker_share]] = True
             by_connector = to_lw & eligible & ~by_gp & ~by_self
             direct = np.flatnonzero(reached & ~to_lw & (r.group < 0))
             placed = allocate_places(model, direct, preferred_kind(r, direct), programmes=False)
@@ -154,7 +163,7 @@ class Referral(Mechanism):
             if shielding_calls:
                 shielding = (r.age_band[who] == 2) | r.ltc[who]
                 rate = rate + np.where(shielding, c.shock.shielding_outreach_per_year, 0.0)
-            by_outreach[who[u[4][who] < weekly_prob(rate)]] = True
+            by_outreach[who[u.at(4, who) < weekly_prob(rate)]] = True
 
         # link workers with spare capacity reach out; the voluntary sector and social care refer
         d = c.demand
@@ -169,25 +178,31 @@ class Referral(Mechanism):
             on_list = r.ltc[open_idx] | (r.age_band[open_idx] == 2) | r.lives_alone[open_idx]
             listed = open_idx[on_list]
             p = min(effort * (1.0 - d.inreach_groups_share) / max(listed.size, 1), 1.0)
-            hit = listed[v[0][listed] < p]
+            hit = listed[v.at(0, listed) < p]
             rest = open_idx if hit.size == 0 else np.setdiff1d(open_idx, hit, assume_unique=True)
             members = rest[r.group[rest] >= 0]
             p = min(effort * d.inreach_groups_share / max(members.size, 1), 1.0)
-            hit_g = members[v[1][members] < p]
+            hit_g = members[v.at(1, members) < p]
             counts["inreach"], counts["groups"] = hit.size, hit_g.size
             found += [hit, hit_g]
             open_idx = np.setdiff1d(rest, hit_g, assume_unique=True)
         p_vcs = below(weekly_prob(d.vcs_per_year) / discourage)
-        vcs = ((r.needs[open_idx] & PRACTICAL_NEEDS) != 0) & (v[2][open_idx] < p_vcs)
+        # (keyed luck: drawn for the residents each route can refer, the same numbers as for all)
+        practical = open_idx[(r.needs[open_idx] & PRACTICAL_NEEDS) != 0]
+        vcs = practical[v.at(2, practical) < p_vcs]
         p_sc = below(weekly_prob(d.social_care_per_year) / discourage)
-        sc = ~vcs & (r.age_band[open_idx] == 2) & r.ltc[open_idx] & (v[3][open_idx] < p_sc)
-        counts["vcs"], counts["social_care"] = int(vcs.sum()), int(sc.sum())
-        found += [open_idx[vcs], open_idx[sc]]
+        not_vcs = open_idx if vcs.size == 0 else np.setdiff1d(open_idx, vcs, assume_unique=True)
+        frail = not_vcs[(r.age_band[not_vcs] == 2) & r.ltc[not_vcs]]
+        sc = frail[v.at(3, frail) < p_sc]
+        counts["vcs"], counts["social_care"] = int(vcs.size), int(sc.size)
+        found += [vcs, sc]
 
         referred = taken.copy()
         for idx in found:
             referred[idx] = True
-        refused = referred & (u[2] < rp.refusal)
+        refused = np.zeros(r.n, bool)
+        ref_idx = np.flatnonzero(referred)
+        refused[ref_idx[u.at(2, ref_idx) < rp.refusal]] = True
         accepted = referred & ~refused
 
         r.times_referred[referred] += 1

@@ -26,9 +26,9 @@ class Ties(Mechanism):
 
     name = "ties"
     stream = "ties"
-    rows = 2
+    rows = 0  # keyed luck of those attending: 0 = whom they talk to, 1 = whether a tie forms
 
-    def step(self, model, u: np.ndarray) -> None:
+    def step(self, model, u) -> None:
         r, net = model.residents, model.cfg.network
         att = np.flatnonzero(r.attended)
         new = 0
@@ -37,9 +37,9 @@ class Ties(Mechanism):
             order = np.argsort(grp, kind="stable")
             att, grp = att[order], grp[order]
             start, length = segments(grp)
-            pick = start + np.minimum((u[0][att] * length).astype(np.int64), length - 1)
+            pick = start + np.minimum((u.at(0, att) * length).astype(np.int64), length - 1)
             partner = att[pick]
-            form = (u[1][att] < net.group_tie_prob) & (partner != att)
+            form = (u.at(1, att) < net.group_tie_prob) & (partner != att)
             new = model.network.group.touch(att[form], partner[form], model.week)
         model.network.group.refresh_co_attending(np.where(r.attended, r.group, -1), model.week)
         faded = model.network.group.fade(model.week, net.group_tie_fade_weeks)

@@ -16,9 +16,10 @@ from .base import Mechanism, below
 class Volunteering(Mechanism):
     name = "volunteering"
     stream = "volunteering"
-    rows = 3
+    # full row: volunteering starts and stops; keyed: 0 = spillover (discharged), 1 = connectors stop
+    rows = 1
 
-    def step(self, model, u: np.ndarray) -> None:
+    def step(self, model, u) -> None:
         r, g, c = model.residents, model.groups, model.cfg
         v = c.volunteering
         share = min(v.monthly_share, 0.999)
@@ -39,11 +40,11 @@ class Volunteering(Mechanism):
 
         # connectors stop now and then
         conn = np.flatnonzero(r.connector)
-        r.connector[conn[u[2][conn] < below(weekly_prob(c.connectors.stop_per_year))]] = False
+        r.connector[conn[u.at(1, conn) < below(weekly_prob(c.connectors.stop_per_year))]] = False
 
         p_spill = v.spillover * c.link_workers.effect_on_residents
         spill = np.flatnonzero(model.discharged)
-        spill = spill[u[1][spill] < p_spill]
+        spill = spill[u.at(0, spill) < p_spill]
         community = g.open & (g.fixed_weeks == 0) if g.n else np.zeros(0, bool)
         if spill.size and community.any():
             gp = c.groups
@@ -63,7 +64,7 @@ class Volunteering(Mechanism):
             r.volunteer[spill] = True
             g.volunteers = np.bincount(r.volunteer_group[r.volunteer_group >= 0], minlength=g.n)
             # some also become community connectors
-            new_conn = spill[u[1][spill] < p_spill * c.connectors.from_spillover_share]
+            new_conn = spill[u.at(0, spill) < p_spill * c.connectors.from_spillover_share]
             r.connector[new_conn] = True
             model.tally["new_connectors"] += int(new_conn.size)
             model.tally["new_volunteers_spillover"] += int(spill.size)
