@@ -15,7 +15,6 @@ enough clients pass through for spillover to matter; the defaults are tuned to a
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from conftest import default_config, paired_margin
 from spsim.studies.runner import run
