@@ -114,3 +114,24 @@ def test_help_seeking_matches_a_plain_queue():
         assert unmet.any() and ae.any() and (k > 1).any()
         assert np.array_equal(m.gp_count, served)
         assert np.array_equal(m.ae_this_week, ae)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=40), st.integers(0, 200))
+def test_group_places_are_offered_round_robin_as_the_plain_rule_does(free, wanting):
+    """``groups._fill`` builds only the rounds it needs; the plain rule lists every free place by
+    (round, group) and takes the first ones."""
+    from types import SimpleNamespace
+
+    from spsim.model.mechanisms.groups import _fill
+
+    free = np.array(free)
+    g = SimpleNamespace(open=np.ones(free.size, bool), places=free, members=np.zeros(free.size, int))
+    model = SimpleNamespace(groups=g)
+    who = np.arange(wanting)
+    placed, slots = _fill(model, who, np.ones(free.size, bool))
+    gid = np.repeat(np.arange(free.size), free)
+    rank = np.concatenate([np.arange(f) for f in free]) if free.sum() else np.zeros(0, int)
+    plain = gid[np.lexsort((gid, rank))][: min(free.sum(), wanting)]
+    assert np.array_equal(placed, who[: plain.size])
+    assert np.array_equal(slots, plain)

@@ -61,12 +61,18 @@ def _fill(model, who: np.ndarray, groups_ok: np.ndarray) -> tuple[np.ndarray, np
     total = int(free.sum())
     if total == 0 or who.size == 0:
         return who[:0], who[:0]
-    gid = np.repeat(np.arange(free.size), free)
-    start, _ = segments(gid)
-    rank = np.arange(gid.size) - start  # k-th free place of its group
-    slots = gid[np.lexsort((gid, rank))]
     k = min(total, who.size)
-    return who[:k], slots[:k]
+    # round-robin: round j offers one place in each group with more than j free places, in
+    # group order; only the rounds the k residents need are built
+    ids = np.flatnonzero(free)
+    left = free[ids]
+    slots, got, j = [], 0, 0
+    while got < k:
+        offer = ids[left > j][: k - got]
+        slots.append(offer)
+        got += offer.size
+        j += 1
+    return who[:k], np.concatenate(slots)
 
 
 def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool = True) -> np.ndarray:
@@ -313,7 +319,8 @@ class Groups(Mechanism):
         r, g = model.residents, model.groups
         if not (g.members > g.places).any():
             return
-        mem = np.flatnonzero(r.group >= 0)
+        over = g.members > g.places
+        mem = np.flatnonzero(over[np.maximum(r.group, 0)] & (r.group >= 0))  # members of those groups
         grp = r.group[mem]
         order = np.lexsort((-r.queue_key[mem], -r.group_since[mem], grp))
         mem, grp = mem[order], grp[order]

@@ -27,12 +27,12 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, max_k: int = 200) -> np
     """Poisson(lam) counts by inversion of one uniform each (so every resident uses one number a
     week whatever lam): the smallest k with P(X <= k) > u. Loops over k, not over residents."""
     lam = np.asarray(lam, np.float64)
-    uu = np.asarray(u, np.float64)
+    u = np.asarray(u)
     k = np.zeros(lam.shape, np.int32)
     # exp(-lam) >= 1 - lam, so u < 1 - lam already means k = 0: only the others (about a share lam
     # of residents) need the exact cumulative probabilities; the outcome is the same
-    cand = np.flatnonzero(uu >= 1.0 - lam)
-    lam_c, u_c = lam[cand], uu[cand]
+    cand = np.flatnonzero(u >= 1.0 - lam)
+    lam_c, u_c = lam[cand], u[cand].astype(np.float64)
     p = np.exp(-lam_c)
     cdf = p.copy()
     idx = np.flatnonzero(u_c >= cdf)
