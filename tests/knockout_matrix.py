@@ -41,7 +41,7 @@ def K(id, file, old, new, *tests, what):
 KNOCKOUTS: tuple[KnockOut, ...] = (
     # ------------------------------------------------------------------ 1. life events
     K("life_events.episode_onset", M + "life_events.py",
-      "b = np.less(u[0], x)", "b = np.less(u[0], 0.0)",
+      "b[cand] = np.less(u[0][cand], x)", "b[cand] = np.less(u[0][cand], 0.0)",
       T_MECH + "test_no_episode_starts_when_the_onset_rate_is_zero",
       T_RULES + "test_episodes_start_at_their_rate_raised_by_a_condition_and_by_loneliness",
       what="no illness episode ever starts"),

@@ -43,6 +43,10 @@ class LifeEvents(Mechanism):
         ltc = np.where(r.ltc, h.episode_ltc_multiplier, 1.0)
         self.episode_base = (h.episode_per_year / 52.0 * ltc).astype(np.float32)
         self.log_rr = np.float32(np.log(h.episode_rr_per_ucla_point))
+        # the onset chance is at most the rate, and the rate at most its value at UCLA-3 = 9
+        # (episode_rr_per_ucla_point >= 1): only residents with u below this bound can start one
+        self.episode_bound = (self.episode_base.astype(np.float64) * h.episode_rr_per_ucla_point ** 6
+                              * (1 + 1e-5)).astype(np.float32)
         old = r.age_band == 2
         self.p_bereaved = weekly_prob(lc.bereavement_per_year * np.where(old, 2.5, 1.0)).astype(np.float32)
         self.p_grief_ends = np.float32(1.0 / lc.bereavement_weeks)
@@ -70,14 +74,16 @@ class LifeEvents(Mechanism):
         # with a = (u < p_end), b = (u < p_start): new = b ^ (present & ~(a ^ b)).
         ep = r.in_episode.copy()
         a = np.less(u[0], 1.0 / h.episode_mean_weeks)  # a Python float: compared in float32
-        x = r.ucla - np.float32(3.0)
+        cand = np.flatnonzero(u[0] < self.episode_bound)
+        x = r.ucla[cand] - np.float32(3.0)
         x *= self.log_rr
         np.exp(x, out=x)
-        x *= self.episode_base  # weekly onset rate
+        x *= self.episode_base[cand]  # weekly onset rate
         np.negative(x, out=x)
         np.expm1(x, out=x)
         np.negative(x, out=x)  # p = 1 - exp(-rate)
-        b = np.less(u[0], x)
+        b = np.zeros(r.n, bool)
+        b[cand] = np.less(u[0][cand], x)
         now = _switch(ep, a, b)
         r.in_episode = now
         started = np.flatnonzero(now & ~ep)

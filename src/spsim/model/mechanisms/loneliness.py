@@ -209,9 +209,9 @@ class Loneliness(Mechanism):
         r.ucla = self.ucla.score(new_lonely, flags)
 
         wb = c.wellbeing
-        code = (popcount8(r.needs).astype(np.intp) << 3) | (new_lonely.astype(np.intp) << 2)
-        code |= r.in_episode.astype(np.intp) << 1
-        code |= r.attended.astype(np.intp)
+        code = (popcount8(r.needs) << 3) | (new_lonely.view(np.uint8) << 2)
+        code |= r.in_episode.view(np.uint8) << 1
+        code |= r.attended.view(np.uint8)
         t = self.target_table.take(code)
         w = r.wellbeing
         r.wellbeing = np.clip(w + wb.adjustment * (t - w), 0.0, 10.0)
