@@ -219,7 +219,7 @@ KNOCKOUTS: tuple[KnockOut, ...] = (
       T_MECH + "test_ample_capacity_meets_all_demand_and_scarce_capacity_sends_people_to_ae",
       what="turned-away GP requests no longer end at A&E"),
     K("help_seeking.social_uplift", M + "help_seeking.py",
-      "lam_soc = self.lam_soc_per_unit * social_units[with_needs]", "lam_soc = 0.0 * social_units[with_needs]",
+      "lam_soc = self.lam_soc_per_unit * popcount8(r.needs[with_needs])", "lam_soc = 0.0 * popcount8(r.needs[with_needs])",
       T_MECH + "test_social_consultation_share_rises_with_the_gp_uplift", what="needs no longer add GP demand"),
     K("help_seeking.episode_multiplier", M + "help_seeking.py",
       "self.ae_ep = np.array([1.0, h.episode_multiplier])", "self.ae_ep = np.array([1.0, 1.0])",

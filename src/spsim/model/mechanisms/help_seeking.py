@@ -66,35 +66,50 @@ class HelpSeeking(Mechanism):
     rows = 2
 
     def init(self, model) -> None:
-        c = model.cfg
+        c, r = model.cfg, model.residents
         h = c.health
         units = np.arange(len(NEEDS) + 1)
         self.lam_soc_per_unit = c.needs.gp_uplift_per_year / WEEKS_PER_YEAR
         self.ae_social = 1.0 + h.social_ae_share * units
         self.ae_ep = np.array([1.0, h.episode_multiplier])
-        model.gp_count = np.zeros(model.residents.n, np.int16)
+        # Bounds that let the step skip residents who cannot consult or attend (the outcome is
+        # the same; float32 with a margin, so they stay bounds after rounding):
+        # outside an episode nobody asks for a medical consultation with u < 1 - gp_base (see
+        # poisson_from_uniform), and nobody attends A&E with u >= the largest lam_ae they can
+        # have (the unmet-demand share is added for those turned away).
+        self.no_request_below = (1.0 - r.gp_base.astype(np.float64) - 1e-6).astype(np.float32)
+        self.ae_bound = (r.ae_base.astype(np.float64) * self.ae_ep.max() * self.ae_social.max()
+                         * (1 + 1e-5)).astype(np.float32)
+        model.gp_count = np.zeros(r.n, np.int16)
 
-    def step(self, model, u: np.ndarray) -> None:
+    def step(self, model, u) -> None:
         r, c = model.residents, model.cfg
         h = c.health
-        social_units = popcount8(r.needs).astype(np.intp)
-        lam_med = r.gp_base.astype(np.float64)
+        # medical requests: Poisson(lam_med) by inversion of u[0], for those who can ask
+        if model.lockdown:
+            maybe = np.flatnonzero(u[0] >= 1.0 - c.shock.gp_demand_multiplier * r.gp_base.astype(np.float64)
+                                   - 1e-6)
+            maybe = np.union1d(maybe, np.flatnonzero(r.in_episode))
+        else:
+            maybe = np.flatnonzero((u[0] >= self.no_request_below) | r.in_episode)
+        lam_med = r.gp_base[maybe].astype(np.float64)
         if model.lockdown:
             lam_med = lam_med * c.shock.gp_demand_multiplier
-        lam_med = lam_med + r.episode_gp
-        k_med = poisson_from_uniform(u[0], lam_med)
+        lam_med = lam_med + r.episode_gp[maybe]
+        k_med = np.zeros(r.n, np.int32)
+        k_med[maybe] = poisson_from_uniform(u[0][maybe], lam_med)
+        # social requests: for residents with a need, keyed luck
         k_soc = np.zeros(r.n, np.int32)
-        with_needs = np.flatnonzero(social_units)
-        lam_soc = self.lam_soc_per_unit * social_units[with_needs]
+        with_needs = np.flatnonzero(r.needs)
+        lam_soc = self.lam_soc_per_unit * popcount8(r.needs[with_needs])
         k_soc[with_needs] = poisson_from_uniform(u.at(1, with_needs), lam_soc)
-        k = k_med + k_soc
-        idx = np.flatnonzero(k)
+        idx = np.union1d(maybe[k_med[maybe] > 0], with_needs[k_soc[with_needs] > 0])
+        k = k_med[idx] + k_soc[idx]
 
         # queue: by practice, then by this week's key; each practice serves until capacity is used
         pr = r.practice[idx]
         order = np.argsort(queue_key(pr, u.at(0, idx), idx))
-        idx, pr = idx[order], pr[order]
-        kk = k[idx]
+        idx, pr, kk = idx[order], pr[order], k[order]
         start, _ = segments(pr)
         csum = np.cumsum(kk)
         before = csum - kk - (csum[start] - kk[start])  # requests queued ahead within the practice
@@ -109,21 +124,20 @@ class HelpSeeking(Mechanism):
         unmet = np.zeros(r.n, dtype=bool)
         unmet[idx[served < kk]] = True
 
-        ep = r.in_episode.astype(np.intp)
-        lam_ae = r.ae_base * self.ae_ep.take(ep) * self.ae_social.take(social_units)
-        bound = lam_ae + h.ae_unmet_gp_share * unmet
-        # p_ae = 1 - exp(-lam_ae) + share x unmet <= bound: only residents below the bound can
-        # attend, and p_ae is computed exactly for them (the same outcome as for everyone)
-        cand = np.flatnonzero(u[1] < bound)
+        # A&E: p_ae = 1 - exp(-lam_ae) + share x unmet <= lam_ae + share x unmet, so only
+        # residents with u below their bound (or turned away) can attend; p_ae exactly for them
+        cand = np.union1d(np.flatnonzero(u[1] < self.ae_bound), idx[served < kk])
+        lam_ae = (r.ae_base[cand] * self.ae_ep.take(r.in_episode[cand].astype(np.intp))
+                  * self.ae_social.take(popcount8(r.needs[cand]).astype(np.intp)))
         ae = np.zeros(r.n, bool)
-        ae[cand] = u[1][cand] < -np.expm1(-lam_ae[cand]) + h.ae_unmet_gp_share * unmet[cand]
+        ae[cand] = u[1][cand] < -np.expm1(-lam_ae) + h.ae_unmet_gp_share * unmet[cand]
 
         model.gp_count = count
         model.seen_gp = seen
         model.ae_this_week = ae
         model.seen_social = seen & soc
         t = model.tally
-        t["gp_requests"] += int(k.sum())
+        t["gp_requests"] += int(kk.sum())
         t["gp_consultations"] += int(served.sum())
         t["gp_social_consultations"] += int(served_soc.sum())
         t["gp_unmet"] += int((kk - served).sum())
