@@ -410,7 +410,8 @@ def test_wellbeing_closes_the_configured_share_of_the_gap_to_its_target():
     target = (wb.baseline - wb.per_need * popcount8(r.needs) - wb.lonely * r.lonely
               - wb.episode * r.in_episode + wb.group * r.attended)
     expected = np.clip(5.0 + wb.adjustment * (target - 5.0), 0, 10)
-    np.testing.assert_allclose(r.wellbeing, expected, atol=1e-9)
+    # wellbeing is float32 and computed in float32: a few units in the last place at 0-10
+    np.testing.assert_allclose(r.wellbeing, expected, atol=4 * float(np.spacing(np.float32(10.0))))
     # every term is exercised: residents differ in each of them
     assert r.lonely.any() and (~r.lonely).any()
     # and over weeks wellbeing converges to the target of a resident whose state is held fixed

@@ -42,12 +42,13 @@ class UclaScore:
     def __init__(self, trait: np.ndarray, lc):
         base = lc.ucla_trait_slope * trait
         self.hi = np.clip(lc.ucla_lonely_mean + base, 6.5, 9.0).astype(np.float32)
-        self.lo_base = lc.ucla_not_lonely_mean + base
+        self.lo_base = (lc.ucla_not_lonely_mean + base).astype(np.float32)
         # by passing-causes code, bereaved + 2 x other needs
-        self.lo_add = np.array([0.0, 0.8, 0.4, 0.8 + 0.4])
+        self.lo_add = np.array([0.0, 0.8, 0.4, 0.8 + 0.4], np.float32)
 
     def score(self, lonely: np.ndarray, flags: np.ndarray) -> np.ndarray:
-        lo = np.clip(self.lo_base + self.lo_add.take(flags), 3.0, 6.49).astype(np.float32)
+        lo = self.lo_base + self.lo_add.take(flags)
+        np.clip(lo, np.float32(3.0), np.float32(6.49), out=lo)
         now = np.flatnonzero(lonely)
         lo[now] = self.hi[now]
         return lo
@@ -148,7 +149,7 @@ class Loneliness(Mechanism):
         self.init_u = model.streams["initial_loneliness"].random(r.n)
         self.settle(model)
         wb = model.cfg.wellbeing
-        self.target_table = self._target_table(wb)
+        self.target_table = self._target_table(wb).astype(np.float32)  # wellbeing is float32
         self.conf_gain = np.array([0.0, wb.confidence_per_attendance])
         self.conf_loss = np.array([0.0, wb.confidence_loss_lonely])
 
@@ -214,7 +215,10 @@ class Loneliness(Mechanism):
         code |= r.attended.view(np.uint8)
         t = self.target_table.take(code)
         w = r.wellbeing
-        r.wellbeing = np.clip(w + wb.adjustment * (t - w), 0.0, 10.0)
+        t -= w
+        t *= np.float32(wb.adjustment)
+        t += w
+        r.wellbeing = np.clip(t, 0.0, 10.0)
         # confidence changes only for those who attended or are lonely (the others add 0 and 0)
         moved = np.flatnonzero(r.attended | new_lonely)
         conf = r.confidence
