@@ -87,11 +87,11 @@ class HelpSeeking(Mechanism):
         h = c.health
         # medical requests: Poisson(lam_med) by inversion of u[0], for those who can ask
         if model.lockdown:
-            maybe = np.flatnonzero(u[0] >= 1.0 - c.shock.gp_demand_multiplier * r.gp_base.astype(np.float64)
-                                   - 1e-6)
-            maybe = np.union1d(maybe, np.flatnonzero(r.in_episode))
+            can = u[0] >= 1.0 - c.shock.gp_demand_multiplier * r.gp_base.astype(np.float64) - 1e-6
         else:
-            maybe = np.flatnonzero((u[0] >= self.no_request_below) | r.in_episode)
+            can = u[0] >= self.no_request_below
+        can |= r.in_episode
+        maybe = np.flatnonzero(can)
         lam_med = r.gp_base[maybe].astype(np.float64)
         if model.lockdown:
             lam_med = lam_med * c.shock.gp_demand_multiplier
@@ -103,7 +103,10 @@ class HelpSeeking(Mechanism):
         with_needs = np.flatnonzero(r.needs)
         lam_soc = self.lam_soc_per_unit * popcount8(r.needs[with_needs])
         k_soc[with_needs] = poisson_from_uniform(u.at(1, with_needs), lam_soc)
-        idx = np.union1d(maybe[k_med[maybe] > 0], with_needs[k_soc[with_needs] > 0])
+        asks = np.zeros(r.n, bool)
+        asks[maybe[k_med[maybe] > 0]] = True
+        asks[with_needs[k_soc[with_needs] > 0]] = True
+        idx = np.flatnonzero(asks)
         k = k_med[idx] + k_soc[idx]
 
         # queue: by practice, then by this week's key; each practice serves until capacity is used
@@ -126,7 +129,9 @@ class HelpSeeking(Mechanism):
 
         # A&E: p_ae = 1 - exp(-lam_ae) + share x unmet <= lam_ae + share x unmet, so only
         # residents with u below their bound (or turned away) can attend; p_ae exactly for them
-        cand = np.union1d(np.flatnonzero(u[1] < self.ae_bound), idx[served < kk])
+        can = u[1] < self.ae_bound
+        can |= unmet
+        cand = np.flatnonzero(can)
         lam_ae = (r.ae_base[cand] * self.ae_ep.take(r.in_episode[cand].astype(np.intp))
                   * self.ae_social.take(popcount8(r.needs[cand]).astype(np.intp)))
         ae = np.zeros(r.n, bool)
