@@ -29,7 +29,7 @@ class LifeEvents(Mechanism):
     name = "life_events"
     stream = "life_events"
     # full rows: episode switch, whether any need starts, bereavement; keyed: 0 = a new episode's
-    # size, 1 + k = need k resolves (its holders), 1 + K + k = need k starts (given that some does)
+    # size, 1 = need k of resident i resolves (at 8 i + k, holders), 2 = it starts (given that one does)
     rows = 3
 
     def init(self, model) -> None:
@@ -118,19 +118,19 @@ class LifeEvents(Mechanism):
         groups = model.groups
         with_needs = np.flatnonzero(needs)
         held = needs[with_needs]
-        for k in range(k_needs):
-            bit = np.uint8(1 << k)
-            hold = with_needs[(held & bit) != 0]
-            if not hold.size:
-                continue
-            p_res = np.where(r.lw_status[hold] == 2, p_boost, p_plain)
-            if groups.n:
-                # attending a group of the kind that meets need k doubles its resolution
-                gr = r.group[hold]
-                meets = r.attended[hold] & (gr >= 0) & (groups.kind[np.maximum(gr, 0)] == NEED_TO_KIND[k])
-                p_res = np.minimum(p_res * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
-            # u < 1, so a probability of 1 always resolves
-            new[hold[u.at(1 + k, hold) < p_res]] &= ~bit
+        # one (resident, need) pair per need held
+        row, k = np.nonzero((held[:, None] >> np.arange(k_needs, dtype=np.uint8)) & np.uint8(1))
+        hold = with_needs[row]
+        p_res = np.where(r.lw_status[hold] == 2, p_boost, p_plain)
+        if groups.n:
+            # attending a group of the kind that meets the need doubles its resolution
+            gr = r.group[hold]
+            meets = r.attended[hold] & (gr >= 0) & (groups.kind[np.maximum(gr, 0)] == NEED_TO_KIND[k])
+            p_res = np.minimum(p_res * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
+        # u < 1, so a probability of 1 always resolves
+        ends = u.at(1, hold.astype(np.uint64) * np.uint64(8) + k.astype(np.uint64)) < p_res
+        resolved = np.bincount(row[ends], weights=(1 << k[ends]), minlength=with_needs.size)
+        new[with_needs] = held & ~resolved.astype(np.uint8)
         # onset: first whether any absent need starts, then which
         cand = np.flatnonzero(u[1] < self.any_onset_bound)
         p = self.need_onset[cand]
@@ -144,7 +144,7 @@ class LifeEvents(Mechanism):
             free = (needs[cand] & bit) == 0
             any_left = -np.expm1(absent * log_q)
             chance = np.where(forced, p / np.where(free, any_left, 1.0), p)
-            starts = free & (u.at(1 + k_needs + k, cand) < chance)
+            starts = free & (u.at(2, cand.astype(np.uint64) * np.uint64(8) + np.uint64(k)) < chance)
             new[cand[starts]] |= bit
             forced &= ~starts
             absent -= free
