@@ -210,6 +210,10 @@ KNOCKOUTS: tuple[KnockOut, ...] = (
       "self.conf_loss = np.array([0.0, wb.confidence_loss_lonely])", "self.conf_loss = np.array([0.0, 0.0])",
       T_RULES + "test_confidence_rises_with_attendance_and_falls_in_lonely_weeks",
       what="lonely weeks no longer cost confidence"),
+    K("wellbeing.confidence_half_life_weeks", M + "loneliness.py",
+      "t += self.conf_pull * (self.conf_rest - conf)", "pass",
+      T_RULES + "test_confidence_returns_to_each_residents_resting_level_from_either_side",
+      what="confidence has no pull back to a resting level (the old one-way ratchet)"),
     # ------------------------------------------------------------------ 4. help-seeking
     K("help_seeking.capacity", M + "help_seeking.py",
       "served = np.clip(model.practices.capacity[pr] - before, 0, kk)", "served = kk",

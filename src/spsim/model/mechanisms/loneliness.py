@@ -23,13 +23,16 @@ Christakis 2009).
 The true UCLA-3 score (3-9, continuous; :mod:`spsim.model.instruments` observes it with noise)
 is derived consistently with the direct question: lonely residents score from 6.5 up, the others
 below 6.5, higher with the disposition, bereavement and needs.
+
+Wellbeing moves towards a target; confidence rises with attendance, falls in lonely weeks and is
+pulled back to each resident's resting level (``wellbeing.confidence_half_life_weeks``).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from statistics import NormalDist
+
+import numpy as np
 
 from ..population import WEEKS_PER_YEAR
 from ..tables import popcount8
@@ -132,6 +135,10 @@ class Loneliness(Mechanism):
         self.target_table = self._target_table(wb)
         self.conf_gain = np.array([0.0, wb.confidence_per_attendance])
         self.conf_loss = np.array([0.0, wb.confidence_loss_lonely])
+        # each resident's resting confidence is their confidence at the start; the weekly pull
+        # towards it halves a deviation in wellbeing.confidence_half_life_weeks (assumption)
+        self.conf_rest = r.confidence.astype(np.float64)
+        self.conf_pull = -np.expm1(-np.log(2.0) / wb.confidence_half_life_weeks)
 
     def settle(self, model) -> None:
         """Who is lonely, at the steady state of the current ties and memberships (the same
@@ -192,4 +199,5 @@ class Loneliness(Mechanism):
         r.wellbeing = np.clip(w + wb.adjustment * (t - w), 0.0, 10.0)
         conf = r.confidence
         t = conf + self.conf_gain.take(r.attended.astype(np.intp)) - self.conf_loss.take(new_lonely.astype(np.intp))
+        t += self.conf_pull * (self.conf_rest - conf)  # gains fade and losses recover: no ratchet
         r.confidence = np.clip(t, 0.0, 1.0)

@@ -118,6 +118,8 @@ class WellbeingParams(Section):
                                          doc="Confidence gained at each group attendance")
     confidence_loss_lonely: float = P(0.005, ge=0, le=1, unit="per lonely week", source="assumption",
                                       doc="Confidence lost in each lonely week")
+    confidence_half_life_weeks: float = P(52.0, ge=1, le=5200, unit="weeks", source="assumption: a year; the form (state changes fade towards a lasting personal level, which stays) follows self-esteem's trait-state structure, whose rank-order stability decays exponentially to a non-zero asymptote (Kuster & Orth 2013)",
+                                          doc="Half-life of a resident's confidence away from their own resting level (their confidence at the start): gains from groups and link work fade, losses in lonely weeks recover")
     ucla3_retest: float = P(0.8, gt=0, le=1, unit="correlation", source="UCLA-3 test-retest ICC 0.8-0.9 over two weeks (Pikea et al. 2016, UCLA v3); 0.73 over a year for the 20-item scale (Russell 1996)",
                             doc="Short-term test-retest reliability of the observed UCLA-3 score (sets its measurement noise)")
     life_satisfaction_retest: float = P(0.6, gt=0, le=1, unit="correlation", source="single-item life satisfaction test-retest about 0.6 over two weeks (Krueger & Schkade 2008)",
