@@ -1,14 +1,16 @@
 """Draw the lever response curves into docs/levers.md (and docs/levers/*.png).
 
-    PYTHONPATH=$PWD/src .venv/bin/python docs/lever_curves.py [--replicates 3] [--size 50000] [--weeks 104]
+    PYTHONPATH=$PWD/src .venv/bin/python docs/lever_curves.py [--replicates 5] [--size 50000] [--weeks 104]
         [--workers 2]
 
 For each lever (link-worker FTE 0-8, volunteering spillover 0-0.6, groups at the start 0-200) the
 default town is run at each value with common random numbers (the same seeds), and the mean and 95%
-interval over replicates (mean +- 1.96 sd / sqrt(R)) of four outcomes are plotted: mean wait,
-clients supported per year, lonely share and GP consultations per person-year. With ``--size``
-below the default town's 50,000, FTE and groups are scaled with the residents (the curves are
-labelled in the default town's terms).
+interval over replicates (Student t, ``spsim.studies.stats``, as everywhere in spsim) of four
+outcomes are plotted: mean wait, clients supported per year, lonely share and GP consultations per
+person-year. The tables add, for the lonely share and GP demand, the change from the lever's
+lowest value with its interval from paired replicates. Values are always the default town's
+(50,000 residents); with ``--size`` below that the model scales FTE and groups with the residents
+itself (``population.described``, docs/places.md), and clients per year are given per 50,000.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from spsim.studies.stats import t_half_width, t_interval  # noqa: E402
 
 LEVERS = {
     "link_workers.fte": ("Link-worker FTE", [0.0, 1.0, 2.0, 4.0, 6.0, 8.0]),
@@ -45,20 +49,16 @@ def curves(replicates: int, size: int, weeks: int, workers: int):
     rows = []
     for key, (_, values) in LEVERS.items():
         for v in values:
-            scaled = v * s if key in ("link_workers.fte", "groups.count") else v
-            if key == "groups.count":
-                scaled = int(round(scaled))
+            # the default town's values: the model scales FTE and groups to --size itself (scaling.py);
+            # scaling them here as well made a 20,000-resident run use 0.4 x 0.4 of the default town
             sets = [f"population.size={size}", f"simulation.weeks={weeks}", f"simulation.replicates={replicates}",
-                    f"{key}={scaled}"]
-            if key != "link_workers.fte":
-                sets.append(f"link_workers.fte={2.0 * s}")
-            if key != "groups.count":
-                sets.append(f"groups.count={int(round(100 * s))}")
-            summ = run(load_config(None, sets), workers=workers).summary()
+                    f"{key}={int(v) if key == 'groups.count' else v}"]
+            summ = run(load_config(None, sets), workers=workers).summary().sort_values("replicate")
             summ["clients_supported_per_year"] = summ["clients_supported_total"] / (weeks / 52) / s
             for _, rep in summ.iterrows():
-                rows.append({"lever": key, "value": v, **{k: rep[k] for k in OUTCOMES}})
-            print(f"{key}={v} done", file=sys.stderr)
+                rows.append({"lever": key, "value": v, "replicate": int(rep["replicate"]),
+                             **{k: rep[k] for k in OUTCOMES}})
+            print(f"{key}={v} done", file=sys.stderr, flush=True)
     return pd.DataFrame(rows)
 
 
@@ -75,8 +75,8 @@ def draw(df, out: Path) -> list[str]:
         fig, axes = plt.subplots(1, len(OUTCOMES), figsize=(14, 3.2))
         for ax, (col, ylabel) in zip(axes, OUTCOMES.items(), strict=True):
             g = sub.groupby("value")[col]
-            m, sd, n = g.mean(), g.std(ddof=1).fillna(0.0), g.count()
-            half = 1.96 * sd / np.sqrt(n)
+            m, sd, n = g.mean(), g.std(ddof=1), g.count()
+            half = np.nan_to_num(t_half_width(sd.to_numpy(), n.to_numpy()))
             ax.plot(m.index, m.values, marker="o")
             ax.fill_between(m.index, m - half, m + half, alpha=0.25)
             ax.set_xlabel(label)
@@ -89,26 +89,37 @@ def draw(df, out: Path) -> list[str]:
     return names
 
 
+PAIRED = ("lonely_share_mean", "gp_consultations_per_person_year")
+
+
+def cell(x) -> str:
+    mean, low, high, _, n = t_interval(x)
+    if n == 0:
+        return "-"
+    return f"{mean:.4g}" if n < 2 else f"{mean:.4g} ± {(high - low) / 2:.2g}"
+
+
 def table(df) -> str:
     lines = []
     for key, (label, _) in LEVERS.items():
-        sub = df[df.lever == key].groupby("value")
+        sub = df[df.lever == key].sort_values(["value", "replicate"])
+        first = sub[sub.value == sub.value.min()]
         lines.append(f"\n### {label} (`{key}`)\n")
-        lines.append("| value | " + " | ".join(OUTCOMES.values()) + " |")
-        lines.append("|---" * (len(OUTCOMES) + 1) + "|")
-        for v, grp in sub:
-            cells = []
-            for col in OUTCOMES:
-                x = grp[col].astype(float)
-                half = 1.96 * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else float("nan")
-                cells.append(f"{x.mean():.4g} ± {half:.2g}")
+        lines.append("| value | " + " | ".join(OUTCOMES.values()) + " | "
+                     + " | ".join(f"change in {OUTCOMES[k]} from {sub.value.min():g} (paired)" for k in PAIRED) + " |")
+        lines.append("|---" * (len(OUTCOMES) + len(PAIRED) + 1) + "|")
+        for v, grp in sub.groupby("value"):
+            cells = [cell(grp[col].astype(float)) for col in OUTCOMES]
+            for col in PAIRED:
+                d = grp[col].to_numpy(float) - first[col].to_numpy(float)
+                cells.append("0" if v == sub.value.min() else cell(d))
             lines.append(f"| {v:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--replicates", type=int, default=3)
+    ap.add_argument("--replicates", type=int, default=5)
     ap.add_argument("--size", type=int, default=50_000)
     ap.add_argument("--weeks", type=int, default=104)
     ap.add_argument("--workers", type=int, default=1)
@@ -122,9 +133,11 @@ def main(argv=None) -> int:
         "Generated by `python docs/lever_curves.py "
         f"--replicates {a.replicates} --size {a.size} --weeks {a.weeks}` (do not edit by hand). The default town "
         "(2 FTE, spillover 0.15, 100 groups) with one lever moved at a time, common random numbers; points are "
-        "means over replicates, bands and ± are 95% intervals (1.96 sd / sqrt(R)). "
-        + ("" if a.size == 50_000 else f"Run at {a.size:,} residents with FTE and groups scaled by "
-           f"{a.size / 50_000:g}; values and clients per year are given in the default town's terms. "),
+        "means over replicates, bands and ± are 95% intervals (Student t over replicates, as everywhere in spsim). "
+        "The paired changes are replicate-by-replicate differences from the lever's lowest value, which the "
+        "common random numbers make far more precise than the levels. "
+        + ("" if a.size == 50_000 else f"Run at {a.size:,} residents: the model scaled FTE and groups by "
+           f"{a.size / 50_000:g} (population.described); values and clients per year are the default town's. "),
         "",
         *[f"![{p}]({p})" for p in images],
         table(df),

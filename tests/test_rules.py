@@ -431,13 +431,40 @@ def test_confidence_rises_with_attendance_and_falls_in_lonely_weeks():
     r = m.residents
     r.attended = np.arange(n) % 2 == 0
     r.confidence = np.full(n, 0.5)
+    rest = mechanism_of(m, Loneliness).conf_rest
     step_only(m, Loneliness)
     wb = cfg.wellbeing
-    expected = 0.5 + wb.confidence_per_attendance * r.attended - wb.confidence_loss_lonely * r.lonely
-    np.testing.assert_allclose(r.confidence, expected, atol=1e-12)
+    pull = 1 - 0.5 ** (1 / wb.confidence_half_life_weeks)
+    expected = (0.5 + wb.confidence_per_attendance * r.attended - wb.confidence_loss_lonely * r.lonely
+                + pull * (rest - 0.5))
+    np.testing.assert_allclose(r.confidence, expected, atol=1e-6)
     for att in (True, False):
         for lon in (True, False):
             assert (r.attended == att)[r.lonely == lon].any(), "every combination occurs"
+
+
+
+def test_confidence_returns_to_each_residents_resting_level_from_either_side():
+    """No ratchet: with no attendance and no loneliness, a resident's deviation from their own
+    resting confidence (their confidence at the start) halves in
+    ``wellbeing.confidence_half_life_weeks``, from above (gains fade) and from below (losses
+    recover); a resident at rest stays there."""
+    n, half = 3000, 10.0
+    cfg = small_config({"population.size": n, "wellbeing.confidence_half_life_weeks": half,
+                        "loneliness.onset_per_year": 0.0, "loneliness.contagion_per_year": 0.0})
+    m = make_model(cfg)
+    r = m.residents
+    rest = mechanism_of(m, Loneliness).conf_rest.copy()
+    assert rest.std() > 0.05, "resting levels differ between residents"
+    i = np.arange(n)
+    start = np.where(i % 3 == 0, 1.0, np.where(i % 3 == 1, 0.0, rest))
+    r.confidence = start
+    for _ in range(int(half)):
+        r.lonely = np.zeros(n, bool)
+        r.attended = np.zeros(n, bool)
+        step_only(m, Loneliness)
+    np.testing.assert_allclose(r.confidence - rest, 0.5 * (start - rest), atol=1e-5)
+    assert (r.confidence[i % 3 == 0] < 1.0).all() and (r.confidence[i % 3 == 1] > 0.0).all()
 
 
 # ============================================================== help-seeking

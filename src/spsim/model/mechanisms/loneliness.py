@@ -23,9 +23,14 @@ Christakis 2009).
 The true UCLA-3 score (3-9, continuous; :mod:`spsim.model.instruments` observes it with noise)
 is derived consistently with the direct question: lonely residents score from 6.5 up, the others
 below 6.5, higher with the disposition, bereavement and needs.
+
+Wellbeing moves towards a target; confidence rises with attendance, falls in lonely weeks and is
+pulled back to each resident's resting level (``wellbeing.confidence_half_life_weeks``).
 """
 
 from __future__ import annotations
+
+from statistics import NormalDist
 
 import numpy as np
 
@@ -59,6 +64,28 @@ def true_ucla(lonely: np.ndarray, trait: np.ndarray, bereaved: np.ndarray, has_n
     """True UCLA-3 score (3-9) of residents with these states (:class:`UclaScore`)."""
     flags = np.asarray(bereaved).astype(np.uint8) | (np.asarray(has_needs).astype(np.uint8) << 1)
     return UclaScore(np.asarray(trait), lc).score(np.asarray(lonely, bool), flags)
+
+
+def neighbourhood_effects(z: np.ndarray, sd: float, residents: np.ndarray) -> np.ndarray:
+    """The shared neighbourhood effect on onset: lognormal with log-sd ``sd``, stratified.
+
+    ``z`` (one standard normal per neighbourhood) only ranks the neighbourhoods; the k-th lowest
+    takes the normal quantile ``(k + 0.5) / K``, so every replicate has the same spread of
+    neighbourhood effects, placed differently, and the effects are then scaled to a mean of
+    exactly 1 over the town's residents (``residents``: how many live in each neighbourhood).
+    The effect redistributes loneliness between neighbourhoods; its level is set by
+    ``onset_per_year``. Measured before (independent lognormal draws, default town at 50,000
+    residents, 33 neighbourhoods): the town's mean effect ranged 0.60 to 2.24 between replicates
+    and the lonely share with it, 0.042 to 0.068 over 8 replicates (sd 0.0085), each replicate
+    flat over time at its own level: a different town in every replicate, not noise (docs/ODD.md
+    7.3). Stratification is how deprivation quintiles are already shared out (population.py).
+    """
+    k = z.shape[0]
+    rank = np.argsort(np.argsort(z, kind="stable"), kind="stable")
+    inv = NormalDist().inv_cdf
+    q = np.array([inv((i + 0.5) / k) for i in range(k)])[rank]
+    h = np.exp(sd * q)
+    return h * (residents.sum() / float(np.dot(residents, h)))
 
 
 class Loneliness(Mechanism):
@@ -136,8 +163,9 @@ class Loneliness(Mechanism):
         lc = c.loneliness
         r.lonely_trait = model.network.trait
         g = model.streams["people_init"]
-        self.hood_effect = np.exp(lc.neighbourhood_sd * g.standard_normal(model.n_neighbourhoods)
-                                  - 0.5 * lc.neighbourhood_sd ** 2)
+        self.hood_effect = neighbourhood_effects(
+            g.standard_normal(model.n_neighbourhoods), lc.neighbourhood_sd,
+            np.bincount(r.neighbourhood, minlength=model.n_neighbourhoods))
         r.swemwbs_offset = model.cfg.wellbeing.swemwbs_person_sd * g.standard_normal(r.n)
         r.ls_offset = model.cfg.wellbeing.life_satisfaction_person_sd * g.standard_normal(r.n)
         self.lasting_mult = self.lasting(model)
@@ -152,6 +180,10 @@ class Loneliness(Mechanism):
         self.target_table = self._target_table(wb).astype(np.float32)  # wellbeing is float32
         self.conf_gain = np.array([0.0, wb.confidence_per_attendance])
         self.conf_loss = np.array([0.0, wb.confidence_loss_lonely])
+        # each resident's resting confidence is their confidence at the start; the weekly pull
+        # towards it halves a deviation in wellbeing.confidence_half_life_weeks (assumption)
+        self.conf_rest = r.confidence.copy()  # float32, as confidence is
+        self.conf_pull = np.float32(-np.expm1(-np.log(2.0) / wb.confidence_half_life_weeks))
 
     def settle(self, model) -> None:
         """Who is lonely, at the steady state of the current ties and memberships (the same
@@ -219,9 +251,13 @@ class Loneliness(Mechanism):
         t *= np.float32(wb.adjustment)
         t += w
         r.wellbeing = np.clip(t, 0.0, 10.0)
-        # confidence changes only for those who attended or are lonely (the others add 0 and 0)
         moved = np.flatnonzero(r.attended | new_lonely)
         conf = r.confidence
-        t = (conf[moved] + self.conf_gain.take(r.attended[moved].astype(np.intp))
-             - self.conf_loss.take(new_lonely[moved].astype(np.intp)))
-        conf[moved] = np.clip(t, 0.0, 1.0)
+        # everyone is pulled back towards their resting level (gains fade and losses recover: no
+        # ratchet); those who attended gain, the lonely lose
+        t = self.conf_rest - conf
+        t *= self.conf_pull
+        t += conf
+        t[moved] += (self.conf_gain.take(r.attended[moved].astype(np.intp))
+                     - self.conf_loss.take(new_lonely[moved].astype(np.intp)))
+        r.confidence = np.clip(t, 0.0, 1.0)

@@ -82,8 +82,8 @@ class LonelinessParams(Section):
                               doc="Onset multiplier for residents aged 65+ (bereavement comes on top)")
     deprivation_gradient: float = P(0.08, ge=0, le=2, unit="x per quintile step", source="assumption (CLS 2019/20: more lonely in the most deprived areas than the least; size not published there)",
                                     doc="Onset multiplier 1 + g * (q - 3) for deprivation quintile q")
-    neighbourhood_sd: float = P(1.1, ge=0, le=3, unit="log-sd", source="assumption (ONS 2021 mapping: loneliness varies between places)",
-                                doc="Spread of a shared neighbourhood effect on onset")
+    neighbourhood_sd: float = P(0.8, ge=0, le=3, unit="log-sd", source="assumption (ONS 2021 mapping: loneliness varies between places); 1.1 -> 0.8 when the effects were stratified (the same spread in every replicate, mean exactly 1), calibrated to Cacioppo et al. 2009's clustering at one to three degrees by spsim targets --replicates 3",
+                                doc="Spread of a shared neighbourhood effect on onset (stratified: lognormal quantiles placed at random among the neighbourhoods, mean 1 over residents)")
     bereavement_per_year: float = P(0.04, ge=0, le=1, unit="per person-year", source="assumption (about 1% of people die each year, each leaving several close people bereaved)",
                                     doc="Bereavement of someone close, at ages under 65 (x2.5 at 65+)")
     bereavement_weeks: float = P(52.0, ge=1, le=520, unit="weeks", source="assumption (grief's first year)",
@@ -118,6 +118,8 @@ class WellbeingParams(Section):
                                          doc="Confidence gained at each group attendance")
     confidence_loss_lonely: float = P(0.005, ge=0, le=1, unit="per lonely week", source="assumption",
                                       doc="Confidence lost in each lonely week")
+    confidence_half_life_weeks: float = P(52.0, ge=1, le=5200, unit="weeks", source="assumption: a year; the form (state changes fade towards a lasting personal level, which stays) follows self-esteem's trait-state structure, whose rank-order stability decays exponentially to a non-zero asymptote (Kuster & Orth 2013)",
+                                          doc="Half-life of a resident's confidence away from their own resting level (their confidence at the start): gains from groups and link work fade, losses in lonely weeks recover")
     ucla3_retest: float = P(0.8, gt=0, le=1, unit="correlation", source="UCLA-3 test-retest ICC 0.8-0.9 over two weeks (Pikea et al. 2016, UCLA v3); 0.73 over a year for the 20-item scale (Russell 1996)",
                             doc="Short-term test-retest reliability of the observed UCLA-3 score (sets its measurement noise)")
     life_satisfaction_retest: float = P(0.6, gt=0, le=1, unit="correlation", source="single-item life satisfaction test-retest about 0.6 over two weeks (Krueger & Schkade 2008)",
