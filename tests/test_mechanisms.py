@@ -166,6 +166,25 @@ def test_needs_resolve_faster_while_on_a_caseload():
     assert resolved[5.0][on].mean() > 3 * resolved[1.0][on].mean()
 
 
+@pytest.mark.parametrize("effect", [1.0, 0.5, 0.0])
+def test_supported_clients_recover_from_loneliness_faster_by_exactly_the_support_term(effect):
+    """link_workers.loneliness_recovery_per_year adds to the recovery rate of clients past the
+    effective dose (model.lw_effective), scaled by effect_on_residents; nobody else's rates move."""
+    rates = {}
+    for support in (0.0, 4.0):
+        cfg = small_config({"population.size": 1500, "link_workers.loneliness_recovery_per_year": support,
+                            "link_workers.effect_on_residents": effect})
+        model = make_model(cfg)
+        model.lw_effective = np.arange(model.residents.n) % 3 == 0
+        mech = mechanism_of(model, Loneliness)
+        lonely_contacts = np.zeros(model.residents.n)
+        rates[support] = mech.rates(model, lonely_contacts, model.network.degree().astype(float))
+    on = np.arange(len(rates[0.0][1])) % 3 == 0
+    assert np.array_equal(rates[4.0][0], rates[0.0][0])  # onset untouched
+    assert np.allclose(rates[4.0][1][on] - rates[0.0][1][on], 4.0 * effect)
+    assert np.array_equal(rates[4.0][1][~on], rates[0.0][1][~on])
+
+
 def test_needs_met_by_the_attended_group_kind_resolve_twice_as_fast():
     n = 6000
     cfg = small_config({"population.size": n})

@@ -38,6 +38,8 @@ def test_the_studies_are_deterministic_and_sized(results):
     assert again == results  # same config and seed: the same study
     assert results["cohort"] > 20 and 0 < results["matched"] <= results["cohort"]
     for t in se.STUDY_TARGETS:
+        assert 0 < results[f"n_{t.key}"] <= results["cohort"] and t.cohort in se.COHORTS
+    for t in se.STUDY_TARGETS:
         assert np.isfinite(results[t.key]), t.key
         if t.scale == "relative":
             assert results[t.key] >= -1.0  # a count cannot fall by more than all of it
@@ -45,17 +47,45 @@ def test_the_studies_are_deterministic_and_sized(results):
             assert abs(results[t.key]) <= 6  # UCLA-3 runs from 3 to 9
 
 
-def test_before_after_study_is_a_plain_pre_post_of_the_cohort():
-    """ba_gp computed by hand from the resident history equals the module's value."""
+@pytest.fixture(scope="module")
+def history():
     from spsim.studies.evaluation import _run_arm
 
-    cfg = default_config(SMALL)
-    h = _run_arm(cfg, 0).history
+    return _run_arm(default_config(SMALL), 0).history
+
+
+def _engaged(h):
     first = h.first_referral
-    cohort = np.flatnonzero((first >= 52) & (first + 52 < h.weeks) & (h.first_intake >= 0))
+    return np.flatnonzero((first >= 52) & (first + 52 < h.weeks) & (h.first_intake >= 0))
+
+
+def test_before_after_gp_is_a_plain_pre_post_of_the_frequent_attenders(history, results):
+    """ba_gp computed by hand (loops over residents, the reference) from the resident history: the
+    engaged referrals with 10+ consultations in the year up to referral, year after vs year before."""
+    from spsim.studies.evaluation import FREQUENT_ATTENDER_GP
+
+    h = history
+    cohort, first = _engaged(h), h.first_referral
     pre = np.array([int(h.bits["gp"][t - 51:t + 1, i].sum()) for i, t in zip(cohort, first[cohort], strict=True)])
     post = np.array([int(h.bits["gp"][t + 1:t + 53, i].sum()) for i, t in zip(cohort, first[cohort], strict=True)])
-    assert se.study_results(cfg, 0)["ba_gp"] == pytest.approx((post - pre).mean() / pre.mean())
+    fa = pre >= FREQUENT_ATTENDER_GP
+    assert 0 < fa.sum() < cohort.size and results["n_ba_gp"] == results["n_ba_ae"] == fa.sum()
+    assert results["ba_gp"] == pytest.approx((post[fa] - pre[fa]).mean() / pre[fa].mean())
+
+
+def test_before_after_ucla_follows_people_referred_for_loneliness_from_the_start_of_support(history, results):
+    """ba_ucla by hand: engaged referrals lonely in their referral week; observed UCLA-3 at their first
+    contact with the link worker and 12 weeks later."""
+    h = history
+    cohort = _engaged(h)
+    lonely = np.unpackbits(h.bits["lonely"], axis=1, count=h.n).astype(bool)
+    keep = [i for i in cohort if lonely[h.first_referral[i], i] and h.first_intake[i] + 12 < h.weeks]
+    assert 0 < len(keep) < cohort.size and results["n_ba_ucla"] == len(keep)
+    change = [int(h.bits["ucla3"][h.first_intake[i] + 12, i]) - int(h.bits["ucla3"][h.first_intake[i], i])
+              for i in keep]
+    assert results["ba_ucla"] == pytest.approx(np.mean(change))
+    # they start high: a lonely resident's true score is 6.5 or more (observed with noise)
+    assert np.mean([h.bits["ucla3"][h.first_intake[i], i] for i in keep]) > 6.5
 
 
 def test_no_cohort_gives_nan_not_a_number_that_looks_like_evidence():

@@ -7,14 +7,31 @@ model can hold both at once, because a before-after study of people referred at 
 also measures the peak passing (regression to the mean). So each published result is a target for
 the *same study made in the model*: the same cohort definition, outcome, instrument and follow-up.
 
-- **Cohort**: residents first referred between one year after the start and one year before the
-  end who then engaged with a link worker (as in :mod:`spsim.studies.evaluation`); index week
-  ``t0`` = their first referral.
+- **Cohort**: each study enrols whom the published one enrolled (``StudyTarget.cohort``), among the
+  residents first referred between one year after the start and one year before the end who then
+  engaged with a link worker (as in :mod:`spsim.studies.evaluation`):
+
+  * ``frequent_attenders``: those with at least ``evaluation.FREQUENT_ATTENDER_GP`` (10) GP
+    consultations in the year up to their referral. The uncontrolled evaluations of GP and A&E use
+    that Polley et al. (2017) reviewed were of schemes for patients who used services heavily
+    (frequent attenders, people at high risk of admission; Carnes et al. 2017 describe City &
+    Hackney's referrals as socially isolated patients who frequently visited their GP), so the
+    regression to the mean of a cohort chosen at a peak of use is part of what they report;
+  * ``lonely_at_referral``: those lonely at their referral, i.e. referred *for* loneliness: the
+    British Red Cross service took people experiencing or at risk of loneliness (Foster et al. 2021);
+  * ``engaged``: every engaged referral (City & Hackney's broad inclusion criteria, seeds/003).
+
+- **Index week** ``t0``: the first referral, or (``index="intake"``) the first contact with the link
+  worker, where a service's own questionnaire is first given (the Red Cross's baseline UCLA-3).
 - **Before-after** (no control group): the relative change of a count over a window after ``t0``
   against the same length before it (``[t0 - b + 1, t0]`` vs ``[t0 + 1, t0 + a]``), or the change of
-  an observed questionnaire score between ``t0`` and ``t0 + a``.
+  an observed questionnaire score (with the instrument's measurement noise,
+  :mod:`spsim.model.instruments`) between ``t0`` and ``t0 + a``.
 - **Controlled**: the same change in the cohort minus that of matched controls from the risk set
   (:func:`spsim.studies.matching.match`), relative to the cohort's mean before.
+- **Sample size**: the simulated study takes everyone the model's town enrols (``n_<key>`` in the
+  results); the published ``n`` is recorded beside it. A mean's expectation does not depend on
+  ``n``; a smaller simulated study is noisier, which the history match carries as run-to-run variance.
 
 Only the service arm is run (a study never sees the twin), so one target evaluation costs one run.
 
@@ -37,6 +54,9 @@ YEAR = 52
 MIN_TOTAL_WEEKS = 3 * YEAR  # a year before and after every referral of a year-long window
 
 
+COHORTS = ("engaged", "frequent_attenders", "lonely_at_referral")
+
+
 @dataclass(frozen=True)
 class StudyTarget:
     key: str
@@ -49,6 +69,9 @@ class StudyTarget:
     value: float  # the published result
     sd: float  # its uncertainty as a target (sampling error and model discrepancy)
     source: str
+    cohort: str = "engaged"  # who the published study enrolled (COHORTS)
+    index: str = "referral"  # t0: "referral" (first referral) or "intake" (first contact with the link worker)
+    published_n: int | None = None  # the published study's sample size, where given
 
     @property
     def band(self) -> tuple[float, float]:
@@ -57,24 +80,38 @@ class StudyTarget:
 
 
 STUDY_TARGETS: tuple[StudyTarget, ...] = (
-    StudyTarget("ba_gp", "GP consultations, year after vs year before referral (relative change), before-after",
+    StudyTarget("ba_gp", "GP consultations of frequent attenders, year after vs year before referral (relative "
+                "change), before-after",
                 "before-after", "gp", "relative", YEAR, YEAR, -0.28, 0.07,
-                "Polley et al. 2017 (uncontrolled evaluations: GP demand -28% on average, pre-post over about a "
-                "year); sd an assumption: the evaluations reviewed differ widely"),
-    StudyTarget("ba_ae", "A&E attendances, year after vs year before referral (relative change), before-after",
+                "Polley et al. 2017 (seven uncontrolled evaluations of GP demand: -28% on average, 12 months after vs "
+                "12 months before, e.g. Bristol Wellspring -60%, seeds/002), of schemes for heavy users of services: "
+                "cohort = engaged referrals with 10 or more GP consultations in the year up to referral "
+                "(evaluation.FREQUENT_ATTENDER_GP, about the top 5% of the town; assumption); sd an assumption: "
+                "the evaluations reviewed differ widely", cohort="frequent_attenders"),
+    StudyTarget("ba_ae", "A&E attendances of frequent attenders, year after vs year before referral (relative "
+                "change), before-after",
                 "before-after", "ae", "relative", YEAR, YEAR, -0.24, 0.07,
-                "Polley et al. 2017 (A&E -24% on average, pre-post); sd an assumption as for GP demand"),
-    StudyTarget("ba_ucla", "UCLA-3 score at the end of support (12 weeks) minus at referral, before-after",
+                "Polley et al. 2017 (five evaluations of A&E use: -24% on average, pre-post, e.g. Rotherham -17% "
+                "and City & Hackney -25% over 12 months, seeds/002); the same cohort as ba_gp (the evaluations "
+                "measured both on one cohort); sd an assumption as for GP demand", cohort="frequent_attenders"),
+    StudyTarget("ba_ucla", "UCLA-3 score of people referred for loneliness, 12 weeks after the start of support "
+                "minus at its start, before-after",
                 "before-after", "ucla3", "points", 0, 12, -1.84, 0.25,
-                "British Red Cross national service evaluation: -1.84 (95% CI -1.91 to -1.77), n = 2,250; follow-up "
-                "at the end of support, up to 12 weeks (assumption: 12); sd = sampling sd 0.036 widened to 0.25 "
-                "points for model discrepancy (assumption)"),
+                "British Red Cross national service (Foster et al. 2021, Health Soc Care Community): people "
+                "experiencing or at risk of loneliness, up to 12 weeks of link-worker support, UCLA-3 at the start "
+                "and end of support, -1.84 (95% CI -1.91 to -1.77; sd of the change about 1.7), n = 2,250 of "
+                "10,643 served May 2017-Dec 2019, 72.6% less lonely. The baseline mean is not in the abstract, but "
+                "a mean fall of 1.84 on 3-9 with 27% not falling needs those who fell to start at 5.5 or more: a "
+                "lonely cohort. Cohort = engaged referrals lonely at referral; follow-up 12 weeks (the most "
+                "support given; assumption); sd = sampling sd 0.036 widened to 0.25 points for model discrepancy "
+                "(assumption)", cohort="lonely_at_referral", index="intake", published_n=2250),
     StudyTarget("cc_gp", "GP consultations, 8 months after vs before referral, cohort minus matched controls "
                 "(relative to the cohort's mean before), controlled",
                 "controlled", "gp", "relative", 35, 35, 0.0, 0.06,
-                "Carnes et al. 2017 (City & Hackney: no difference from controls at 8 months); Kiely et al. 2022 "
+                "Carnes et al. 2017 (City & Hackney: no difference from controls at 8 months; broad inclusion "
+                "criteria, 737 people supported Feb 2014-Jul 2015, seeds/003); Kiely et al. 2022 "
                 "(4 of 8 controlled studies, n = 2,186, no effect); sd an assumption: a null from studies of a "
-                "few hundred people is consistent with effects within about +/-12%"),
+                "few hundred people is consistent with effects within about +/-12%", published_n=737),
 )
 TARGETS_BY_KEY = {t.key: t for t in STUDY_TARGETS}
 
@@ -91,6 +128,7 @@ EFFECT_PRIORS: tuple[Prior, ...] = (
     Prior("link_workers.need_resolution_multiplier", 1.0, 30.0),  # x faster resolution of a need while supported
     Prior("link_workers.confidence_gain_per_contact", 0.0, 0.3),  # confidence per contact after the effective dose
     Prior("loneliness.group_recovery_per_year", 0.0, 6.0),  # recovery hazard per year of group attendance
+    Prior("link_workers.loneliness_recovery_per_year", 0.0, 6.0),  # recovery hazard per year of one-to-one support
 )
 
 
@@ -109,33 +147,59 @@ def _windows(t: StudyTarget, t0: np.ndarray) -> tuple[tuple[np.ndarray, int], tu
     return (t0 - t.before_weeks + 1, t.before_weeks), (t0 + 1, t.after_weeks)
 
 
+def enrolled(t: StudyTarget, h, cohort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Study ``t``'s members among the engaged ``cohort`` and their index weeks (whole-array)."""
+    from .evaluation import FREQUENT_ATTENDER_GP
+
+    ref = h.first_referral[cohort].astype(np.int64)
+    if t.cohort == "frequent_attenders":
+        keep = h.window_counts("gp", cohort, ref - YEAR + 1, YEAR) >= FREQUENT_ATTENDER_GP
+    elif t.cohort == "lonely_at_referral":
+        keep = h.window_counts("lonely", cohort, ref, 1) > 0
+    else:
+        keep = np.ones(cohort.size, bool)
+    t0 = (h.first_intake[cohort] if t.index == "intake" else h.first_referral[cohort]).astype(np.int64)
+    keep &= t0 + t.after_weeks < h.weeks  # the follow-up lies inside the run
+    return cohort[keep], t0[keep]
+
+
 def study_results(cfg: Config, replicate: int = 0) -> dict[str, float]:
     """Run one replicate (the service arm only) and return every study target's simulated result,
-    plus ``cohort`` and ``matched`` (the studies' sample sizes). NaN where the cohort is empty."""
+    ``n_<key>`` (each study's sample size), plus ``cohort`` (engaged referrals in the window) and
+    ``matched`` (the controlled study's matched pairs). NaN where a study enrols nobody."""
     from .evaluation import _run_arm
     from .matching import match
 
     arm = _run_arm(cfg, replicate)
     h = arm.history
     first = h.first_referral
-    latest = max(YEAR, max(t.after_weeks for t in STUDY_TARGETS))
-    cohort = np.flatnonzero((first >= YEAR) & (first + latest < h.weeks) & (h.first_intake >= 0))
-    t0 = first[cohort].astype(np.int64)
+    cohort = np.flatnonzero((first >= YEAR) & (first + YEAR < h.weeks) & (h.first_intake >= 0))
     out: dict[str, float] = {"cohort": float(cohort.size)}
     if cohort.size == 0:
         out.update({t.key: float("nan") for t in STUDY_TARGETS})
+        out.update({f"n_{t.key}": 0.0 for t in STUDY_TARGETS})
         out["matched"] = 0.0
         return out
-    m = match(h, arm.residents, cohort, t0, np.random.default_rng([cfg.simulation.seed, replicate, 7]))
-    ok = m.control >= 0
-    out["matched"] = float(ok.sum())
+    matches = {}
     for t in STUDY_TARGETS:
+        who, t0 = enrolled(t, h, cohort)
+        out[f"n_{t.key}"] = float(who.size)
+        if who.size == 0:
+            out[t.key] = float("nan")
+            continue
         (bs, bl), (as_, al) = _windows(t, t0)
-        pre = h.window_counts(t.outcome, cohort, bs, bl).astype(float)
-        post = h.window_counts(t.outcome, cohort, as_, al).astype(float)
+        pre = h.window_counts(t.outcome, who, bs, bl).astype(float)
+        post = h.window_counts(t.outcome, who, as_, al).astype(float)
         if t.design == "before-after":
             change, base = float((post - pre).mean()), float(pre.mean())
         else:
+            key = (t.cohort, t.index)
+            if key not in matches:  # one matched design per cohort (the same rng as before)
+                matches[key] = match(h, arm.residents, who, t0,
+                                     np.random.default_rng([cfg.simulation.seed, replicate, 7]))
+            m = matches[key]
+            ok = m.control >= 0
+            out["matched"] = float(ok.sum())
             if not ok.any():
                 out[t.key] = float("nan")
                 continue
@@ -148,6 +212,7 @@ def study_results(cfg: Config, replicate: int = 0) -> dict[str, float]:
             out[t.key] = change / base if base > 0 else float("nan")
         else:
             out[t.key] = change
+    out.setdefault("matched", 0.0)
     return out
 
 

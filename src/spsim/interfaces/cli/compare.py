@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ... import __version__
+from ...errors import UsageError
 from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
 from ...model.config import to_dict
 from ...model.scaling import describe, scale_place
@@ -54,11 +55,81 @@ def add_parser(sub) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    extra = run_options(args)
-    scenarios = load_scenarios(args.configs, args.baseline, args.overrides, args.overlay, options=extra)
+    if args.posterior is not None and "," in args.posterior:
+        return _compare_regimes(args)
+    say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
+    scenarios = load_scenarios(args.configs, args.baseline, args.overrides, args.overlay, options=run_options(args))
     out = out_dir(args, scenarios[0].cfg, "-compare")
     claim_output(out, "compare", replace=args.replace)
+    comp, report, info = _run_one(args, scenarios, say)
+    atomic_output(out, lambda tmp: _write_one(tmp, comp, report, info), kind="compare")
+    if not args.quiet:
+        print(report.text_summary)
+        extra = ", parameters.csv, sensitivity.csv" if comp.posterior is not None else ""
+        print(f"results in {out}/: report.html, decision.csv, comparison.csv, replicates.csv, equity.csv, "
+              f"horizons.csv, uncertainty.csv{extra}, timeseries.parquet, run.json and {len(report.plots)} PNG plots")
+    return 0
+
+
+def _compare_regimes(args: argparse.Namespace) -> int:
+    """``--posterior A,B,...``: the comparison once per posterior (evidence regime), each in its own
+    folder, and regimes.csv + report.html setting them side by side (docs/compare.md)."""
+    from ...studies.posterior import resolve
+    from ...studies.regimes import parse_regimes, regimes_table
+    from ..report.regimes import regimes_html
+
+    try:
+        names = parse_regimes(args.posterior)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
+    extra = run_options(args)
+    per, labels = {}, {}
+    for spec in names:  # every posterior checked before anything runs or is written
+        opts = [o for o in extra if not o.startswith("simulation.posterior=")] + [f"simulation.posterior={spec}"]
+        scenarios = load_scenarios(args.configs, args.baseline, args.overrides, args.overlay, options=opts)
+        label = resolve(spec)[1]  # the built-in name, or the file's stem: a folder and a column name
+        if label in per:
+            raise UsageError(f"--posterior {args.posterior!r}: two posteriors are both called {label!r}; "
+                             "rename one file")
+        per[label], labels[label] = scenarios, spec
+    names = list(per)
+    first = per[names[0]]
+    out = out_dir(args, first[0].cfg, "-compare")
+    claim_output(out, "compare", replace=args.replace)
+    runs = {}
+    for name in names:
+        say(f"regime {name}: {len(per[name])} scenarios x {first[0].cfg.simulation.replicates} replicates")
+        runs[name] = _run_one(args, per[name], say)
+    frame = regimes_table({n: runs[n][0].table for n in names})
+    regimes = [{"name": n, "believes": list(runs[n][0].posterior.get("provenance", {}).get("believes", [])),
+                "sets": runs[n][0].posterior["distinct_sets_used"], "sha256": runs[n][0].posterior["sha256"],
+                "spec": labels[n], "path": runs[n][0].posterior.get("path", "")} for n in names]
+    html = regimes_html(frame, regimes, first[0].name, first[0].cfg.simulation.replicates)
+
+    def write(tmp: Path) -> None:
+        for n in names:
+            (tmp / n).mkdir()
+            _write_one(tmp / n, *runs[n])
+        write_csv(frame, tmp / "regimes.csv")
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        write_json({"spsim_version": __version__, "baseline": first[0].name, "regimes": regimes,
+                    "seed": first[0].cfg.simulation.seed, "replicates": first[0].cfg.simulation.replicates,
+                    "overrides": list(args.overrides), "overlays": [str(o) for o in args.overlay]},
+                   tmp / "run.json")
+
+    atomic_output(out, write, kind="compare")
+    if not args.quiet:
+        for r in frame.itertuples():
+            shares = ", ".join(f"{n} {getattr(r, f'share_{n}'):.0%}" for n in names)
+            print(f"{r.scenario}: {r.question}: {shares} -> {r.conclusion}")
+        print(f"results in {out}/: report.html, regimes.csv, run.json and one folder per regime "
+              f"({', '.join(names)}) with its full comparison")
+    return 0
+
+
+def _run_one(args: argparse.Namespace, scenarios, say):
+    """One comparison of ``scenarios``: (Comparison, Report, run.json's record)."""
     for sc in scenarios[1:]:
         for key, have, used in sc.adjusted:
             say(f"'{sc.name}' ({sc.source}) uses the baseline's {key} = {used} (its file gives {have}), "
@@ -79,7 +150,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                    file=sys.stderr, disable=None, leave=False)
     try:
         comp = run_comparison(scenarios, args.workers, (lambda _r: bar.update(1)) if bar is not None else None)
-        comp.overrides, comp.overlays = [*args.overrides, *extra], [str(o) for o in args.overlay]
+        comp.overrides, comp.overlays = [*args.overrides, *run_options(args)], [str(o) for o in args.overlay]
         if args.max_wait is not None:
             comp.max_wait, comp.max_wait_given = float(args.max_wait), True
             for sc in scenarios:
@@ -108,31 +179,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "max_wait_weeks": comp.max_wait, "max_wait_given": comp.max_wait_given,
         "posterior": comp.posterior,
     }
+    return comp, report, info
 
-    def write(tmp: Path) -> None:
-        write_csv(comp.table, tmp / "comparison.csv")
-        write_csv(comp.values, tmp / "replicates.csv")
-        write_csv(decision_frame(comp), tmp / "decision.csv")
-        write_csv(comp.equity, tmp / "equity.csv")
-        write_csv(comp.horizons, tmp / "horizons.csv")
-        write_csv(comp.uncertainty, tmp / "uncertainty.csv")
-        if comp.posterior is not None:
-            write_csv(comp.parameters, tmp / "parameters.csv")
-            write_csv(comp.sensitivity, tmp / "sensitivity.csv")
-        if comp.fte_search:
-            write_csv(pd.DataFrame([{k: v for k, v in vars(f).items() if k != "evaluations"}
-                                    | {"evaluations": "; ".join(f"{x:g}:{w:.3f}" for x, w in f.evaluations)}
-                                    for f in comp.fte_search]), tmp / "fte_needed.csv")
-        write_parquet(comp.timeseries, tmp / "timeseries.parquet")
-        (tmp / "report.html").write_text(report.html, encoding="utf-8")
-        for name, png in report.plots.items():
-            (tmp / name).write_bytes(png)
-        write_json(info, tmp / "run.json")
 
-    atomic_output(out, write, kind="compare")
-    if not args.quiet:
-        print(report.text_summary)
-        extra = ", parameters.csv, sensitivity.csv" if comp.posterior is not None else ""
-        print(f"results in {out}/: report.html, decision.csv, comparison.csv, replicates.csv, equity.csv, "
-              f"horizons.csv, uncertainty.csv{extra}, timeseries.parquet, run.json and {len(report.plots)} PNG plots")
-    return 0
+def _write_one(tmp: Path, comp, report, info) -> None:
+    write_csv(comp.table, tmp / "comparison.csv")
+    write_csv(comp.values, tmp / "replicates.csv")
+    write_csv(decision_frame(comp), tmp / "decision.csv")
+    write_csv(comp.equity, tmp / "equity.csv")
+    write_csv(comp.horizons, tmp / "horizons.csv")
+    write_csv(comp.uncertainty, tmp / "uncertainty.csv")
+    if comp.posterior is not None:
+        write_csv(comp.parameters, tmp / "parameters.csv")
+        write_csv(comp.sensitivity, tmp / "sensitivity.csv")
+    if comp.fte_search:
+        write_csv(pd.DataFrame([{k: v for k, v in vars(f).items() if k != "evaluations"}
+                                | {"evaluations": "; ".join(f"{x:g}:{w:.3f}" for x, w in f.evaluations)}
+                                for f in comp.fte_search]), tmp / "fte_needed.csv")
+    write_parquet(comp.timeseries, tmp / "timeseries.parquet")
+    (tmp / "report.html").write_text(report.html, encoding="utf-8")
+    for name, png in report.plots.items():
+        (tmp / name).write_bytes(png)
+    write_json(info, tmp / "run.json")

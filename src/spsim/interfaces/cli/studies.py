@@ -186,7 +186,8 @@ def _history_matching_studies(args: argparse.Namespace, cfg, out: Path) -> int:
         "spsim_version": __version__, "method": "history matching with Gaussian-process emulators",
         "command": "spsim " + " ".join(sys.argv[1:]) if sys.argv[0].endswith(("spsim", "__main__.py")) else "",
         "seed": sim.seed, "waves": waves, "replicates_per_point": sim.replicates, "wall_seconds": round(wall, 1),
-        "targets": [{"key": t.key, "label": t.label, "value": t.value, "sd": t.sd, "source": t.source}
+        "targets": [{"key": t.key, "label": t.label, "value": t.value, "sd": t.sd, "source": t.source,
+                     "cohort": t.cohort, "index": t.index, "published_n": t.published_n}
                     for t in STUDY_TARGETS],
         "priors": [{"key": p.key, "low": p.low, "high": p.high} for p in res.parameters],
         "config": to_dict(cfg),

@@ -13,7 +13,9 @@ year is
 
 Recovery per year = ``recovery_per_year x exp(-trait_recovery z)`` + ``recovery_per_contact_per_year``
 x non-lonely contacts + ``group_recovery_per_year`` while attending a group +
-``volunteering.loneliness_recovery_per_year`` while volunteering formally (the contact terms and
+``volunteering.loneliness_recovery_per_year`` while volunteering formally +
+``link_workers.loneliness_recovery_per_year`` while a link worker's client past the effective dose
+(the one-to-one support; 0 unless calibrated, assumption) (the contact terms and
 contagion follow Hill, Rand, Nowak & Christakis 2010). Because recovery falls with ``z``, those
 lonely for years are mostly the chronic core and recover less often than the newly lonely; the
 same ``z`` orders friendships (homophily) and lowers sociability (see ``network.py``), so
@@ -142,6 +144,12 @@ class Loneliness(Mechanism):
                     + lc.group_recovery_per_year * r.attended[who])
         # volunteering helps the volunteer: formal volunteers recover faster (assumption, modest)
         recovery = recovery + c.volunteering.loneliness_recovery_per_year * r.volunteer[who]
+        # the one-to-one support itself, past the effective dose (assumption, 0 by default; calibrated
+        # against the British Red Cross evaluation, docs/calibration.md); last week's clients
+        support = c.link_workers.loneliness_recovery_per_year * c.link_workers.effect_on_residents
+        effective = getattr(model, "lw_effective", None)
+        if support > 0 and effective is not None:
+            recovery = recovery + support * effective[who]
         return recovery
 
     def rates(self, model, lonely_contacts, other_contacts) -> tuple[np.ndarray, np.ndarray]:

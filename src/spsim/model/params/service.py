@@ -49,8 +49,10 @@ class LinkWorkerParams(Section):
                                            doc="Confidence gained at each contact")
     need_resolution_multiplier: float = P(3.0, ge=1, le=50, unit="x", source="assumption",
                                           doc="Needs resolve this much faster while a client is supported")
+    loneliness_recovery_per_year: float = P(0.0, ge=0, le=52, unit="per year of support", source="assumption, off by default; calibrated against the studies (docs/calibration.md): the British Red Cross service's link workers gave up to 12 weeks of one-to-one support to people referred for loneliness, and 72.6% felt less lonely at its end (Foster et al. 2021), which group places alone cannot produce in the model",
+                                           doc="Added recovery rate from loneliness while a client is supported past the effective dose (the one-to-one relationship itself, beside any group)")
     effect_on_residents: float = P(1.0, ge=0, le=1, unit="share of full effect", source="- (evaluation switch)",
-                                   doc="Scales everything link work does to clients (faster need resolution, confidence, group matching, spillover); 0 keeps the referral process but makes the service inert, for null-effect evaluation checks")
+                                   doc="Scales everything link work does to clients (faster need resolution, confidence, group matching, recovery from loneliness while supported, spillover); 0 keeps the referral process but makes the service inert, for null-effect evaluation checks")
     waiting_policy: Literal["fifo", "need"] = P("fifo", unit="-", source="assumption",
                                                 doc="fifo: first come first served; need: most needs first, then longest wait")
     salary_gbp: float = P(38_000.0, ge=0, le=1e6, unit="GBP per FTE-year", source="NHS ARRS Band 5 (36,000-40,000)",
