@@ -872,42 +872,49 @@ def test_plans_are_shortened_by_the_waiting_list_over_the_caseload_places():
     """New clients are planned contacts_min + contacts_per_need x (needs + lonely - 1) contacts,
     divided by 1 + pressure_shortening x min(waiting list / caseload places, 1), rounded, and kept
     between 2 and contacts_per_client: checked exactly for every resident taken on, with the
-    waiting list as it was at intake (still waiting + taken on this week)."""
-    cfg = small_config({"referral.self_referral_per_year": 3.0, "workforce.leave_weeks_per_year": 0.0,
-                        "workforce.turnover_per_year": 0.0, "link_workers.fte": 0.5,
-                        "link_workers.pressure_shortening": 1.0, "link_workers.contacts_per_client": 16,
-                        "link_workers.contacts_min": 6, "link_workers.contacts_per_need": 3.0,
-                        "link_workers.engagement": 1.0})
-    m = make_model(cfg)
-    lw = cfg.link_workers
-    seen = {"checked": 0, "shortened": 0}
+    waiting list as it was at intake (still waiting + taken on this week), in a service with a
+    long queue (ratio 1) and in one whose queue is shorter than its places (ratio below 1)."""
+    seen = {"checked": 0, "shortened": 0, "partly": 0}
+    for fte, self_referral in ((0.5, 3.0), (1.5, 1.0)):
+        cfg = small_config({"referral.self_referral_per_year": self_referral, "workforce.leave_weeks_per_year": 0.0,
+                            "workforce.turnover_per_year": 0.0, "link_workers.fte": fte,
+                            "link_workers.pressure_shortening": 1.0, "link_workers.contacts_per_client": 16,
+                            "link_workers.contacts_min": 6, "link_workers.contacts_per_need": 3.0,
+                            "link_workers.engagement": 1.0})
+        m = make_model(cfg)
+        lw = cfg.link_workers
 
-    def before(model, u):
-        r = model.residents
-        return popcount8(r.needs).astype(np.int64) + r.lonely, model.link_workers.caseload_cap.copy(), \
-            model.link_workers.in_post.copy()
+        def before(model, u):
+            r = model.residents
+            return popcount8(r.needs).astype(np.int64) + r.lonely, model.link_workers.caseload_cap.copy(), \
+                model.link_workers.in_post.copy()
 
-    def after(model, u, state):
-        units, cap, in_post = state
-        r = model.residents
-        new = np.flatnonzero(model.intake_this_week)
-        if new.size == 0:
-            return
-        assert (r.lw_team[new] == 0).all()
-        waiting = int(np.count_nonzero(r.lw_status == WAITING)) + model.taken_on.size
-        places = max(int((cap * in_post).sum()), 1)
-        pressure = 1.0 + lw.pressure_shortening * min(waiting / places, 1.0)
-        base = lw.contacts_min + lw.contacts_per_need * np.maximum(units[new] - 1, 0)
-        hi = lw.contacts_per_client
-        want = np.clip(np.round(base / pressure), min(2, hi), hi)
-        assert np.array_equal(r.lw_planned[new], want), (pressure, r.lw_planned[new][:10], want[:10])
-        seen["checked"] += new.size
-        seen["shortened"] += int(np.count_nonzero(want < np.clip(np.round(base), min(2, hi), hi)))
+        def after(model, u, state, lw=lw):
+            units, cap, in_post = state
+            r = model.residents
+            new = np.flatnonzero(model.intake_this_week)
+            if new.size == 0:
+                return
+            assert (r.lw_team[new] == 0).all()
+            waiting = int(np.count_nonzero(r.lw_status == WAITING)) + model.taken_on.size
+            ratio = min(waiting / max(int((cap * in_post).sum()), 1), 1.0)
+            base = lw.contacts_min + lw.contacts_per_need * np.maximum(units[new] - 1, 0)
+            hi = lw.contacts_per_client
 
-    spy(m, LinkWork, before, after)
-    run_weeks(m, 16)
-    assert seen["checked"] >= 20 and seen["shortened"] >= 10, seen
+            def plan(pressure):
+                return np.clip(np.round(base / pressure), min(2, hi), hi)
 
+            want = plan(1.0 + lw.pressure_shortening * ratio)
+            assert np.array_equal(r.lw_planned[new], want), (ratio, r.lw_planned[new][:10], want[:10])
+            seen["checked"] += new.size
+            seen["shortened"] += int(np.count_nonzero(want < plan(1.0)))
+            if ratio < 1.0:
+                seen["partly"] += int(np.count_nonzero(want != plan(1.0 + lw.pressure_shortening)))
+
+        spy(m, LinkWork, before, after)
+        run_weeks(m, 16)
+    # both the shortening and its dependence on the length of the queue change many plans
+    assert seen["checked"] >= 40 and seen["shortened"] >= 10 and seen["partly"] >= 10, seen
 
 # ============================================================== groups
 def test_group_membership_flows_match_their_rates():
