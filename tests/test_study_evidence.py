@@ -45,8 +45,9 @@ def test_the_studies_are_deterministic_and_sized(results):
             assert abs(results[t.key]) <= 6  # UCLA-3 runs from 3 to 9
 
 
-def test_before_after_study_is_a_plain_pre_post_of_the_cohort():
-    """ba_gp computed by hand from the resident history equals the module's value."""
+def test_before_after_study_is_a_plain_pre_post_of_the_cohort(results):
+    """ba_gp computed by hand from the resident history equals the module's value (the module's
+    study of the same config and replicate: the ``results`` fixture)."""
     from spsim.studies.evaluation import _run_arm
 
     cfg = default_config(SMALL)
@@ -55,7 +56,7 @@ def test_before_after_study_is_a_plain_pre_post_of_the_cohort():
     cohort = np.flatnonzero((first >= 52) & (first + 52 < h.weeks) & (h.first_intake >= 0))
     pre = np.array([int(h.bits["gp"][t - 51:t + 1, i].sum()) for i, t in zip(cohort, first[cohort], strict=True)])
     post = np.array([int(h.bits["gp"][t + 1:t + 53, i].sum()) for i, t in zip(cohort, first[cohort], strict=True)])
-    assert se.study_results(cfg, 0)["ba_gp"] == pytest.approx((post - pre).mean() / pre.mean())
+    assert results["ba_gp"] == pytest.approx((post - pre).mean() / pre.mean())
 
 
 def test_no_cohort_gives_nan_not_a_number_that_looks_like_evidence():
