@@ -80,6 +80,29 @@ def test_true_ucla_agrees_with_the_direct_question():
     assert u[0] == 9.0 and u[1] == 3.0
 
 
+def test_true_ucla_follows_the_configured_means_disposition_bereavement_and_needs():
+    """The true UCLA-3 score: ucla_lonely_mean + ucla_trait_slope x disposition (kept in
+    [6.5, 9]) for a lonely resident; ucla_not_lonely_mean + the slope x disposition, + 0.8 when
+    bereaved and + 0.4 with a need (assumption), kept in [3, 6.49], otherwise. Exact, from the config."""
+    lc = small_config({"loneliness.ucla_trait_slope": 0.3}).loneliness
+    trait = np.array([-1.0, 0.0, 1.0, 0.5])
+    for lonely in (True, False):
+        for bereaved in (True, False):
+            for needs in (True, False):
+                n = trait.size
+                got = true_ucla(np.full(n, lonely), trait, np.full(n, bereaved), np.full(n, needs), lc)
+                if lonely:
+                    want = np.clip(lc.ucla_lonely_mean + lc.ucla_trait_slope * trait, 6.5, 9.0)
+                else:
+                    want = np.clip(lc.ucla_not_lonely_mean + lc.ucla_trait_slope * trait + 0.8 * bereaved
+                                   + 0.4 * needs, 3.0, 6.49)
+                np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    # the configured values are inside the clipping, so each term shows
+    assert 6.5 < lc.ucla_lonely_mean - lc.ucla_trait_slope and lc.ucla_lonely_mean + lc.ucla_trait_slope < 9.0
+    assert 3.0 < lc.ucla_not_lonely_mean - lc.ucla_trait_slope
+    assert lc.ucla_not_lonely_mean + lc.ucla_trait_slope + 1.2 < 6.49
+
+
 def test_homophily_ties_like_to_like():
     def tie_corr(h):
         m = make_model(small_config({"population.size": 3000, "network.homophily": h}))

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 from conftest import binomial_tolerance, make_model, mechanism_of, run_weeks, small_config, spy, tally_sum
-from spsim.model.mechanisms.groups import Groups
+from spsim.model.mechanisms.groups import Groups, release_members
 from spsim.model.mechanisms.help_seeking import HelpSeeking
 from spsim.model.mechanisms.life_events import LifeEvents
 from spsim.model.mechanisms.link_work import LinkWork
 from spsim.model.mechanisms.loneliness import Loneliness
-from spsim.model.mechanisms.referral import ACTIVE, WAITING, Referral
+from spsim.model.mechanisms.referral import ACTIVE, WAITING, Referral, spare_places
 from spsim.model.mechanisms.ties import Ties
 from spsim.model.mechanisms.volunteering import Volunteering
 from spsim.model.mechanisms.workforce import Workforce
@@ -144,6 +144,57 @@ def test_bereavement_starts_at_its_rate_more_often_at_65_and_lasts_its_mean_leng
     p_old, p_young = weekly_prob(lc.bereavement_per_year * 2.5), weekly_prob(lc.bereavement_per_year)
     assert p_old - p_young > (binomial_tolerance(p_old, int((~grieving & old).sum()))
                               + binomial_tolerance(p_young, int((~grieving & ~old).sum())))
+
+
+def test_need_onset_rises_with_deprivation_by_the_configured_gradient():
+    """A resident of deprivation quintile q gets each need at weekly_prob(onset_per_year x
+    (1 + g (q - 1) / 2) / mean over residents), g = needs.deprivation_gradient: computed here
+    from the quintiles and the config, not from the model's own multiplier."""
+    n = 20_000
+    cfg = small_config({"population.size": n, "needs.onset_per_year": 2.0, "needs.deprivation_gradient": 2.0})
+    m = make_model(cfg)
+    r = m.residents
+    r.needs = np.uint8(0)
+    r.attended = False
+    step_only(m, LifeEvents)
+    q = r.deprivation.astype(float)
+    raw = 1.0 + cfg.needs.deprivation_gradient * (q - 1.0) / 2.0
+    p = weekly_prob(cfg.needs.onset_per_year * raw / raw.mean())
+    got = popcount8(r.needs).astype(int)  # each need is its own trial: len(NEEDS) trials per resident
+    pk = np.tile(p, len(NEEDS))
+    for quint in (1, 5):
+        sel = np.tile(r.deprivation == quint, len(NEEDS))
+        assert sel.sum() > 1000, "both ends of the deprivation range are present"
+        assert_count(int(got[r.deprivation == quint].sum()), pk[sel], f"quintile {quint}")
+    most, least = np.tile(r.deprivation == 5, len(NEEDS)), np.tile(r.deprivation == 1, len(NEEDS))
+    # the two ends differ by more than both tolerances together (per resident, as shares)
+    gap = pk[most].mean() - pk[least].mean()
+    assert gap > (sum_tolerance(pk[most]) / most.sum() + sum_tolerance(pk[least]) / least.sum())
+
+
+def test_new_episodes_have_lognormal_sizes_with_the_configured_mean_and_spread():
+    """Each new episode's extra GP demand a week is lognormal with mean episode_gp_per_year / 52
+    and log-sd episode_size_sigma. Tolerances: 4 standard errors of the sample mean (lognormal sd
+    m sqrt(exp(s^2) - 1)) and of the sample sd of the logs (about s / sqrt(2k) for k sizes)."""
+    n = 20_000
+    cfg = small_config({"population.size": n, "health.episode_per_year": 10.0, "health.episode_gp_per_year": 20.0,
+                        "health.episode_size_sigma": 0.8})
+    m = make_model(cfg)
+    r, h = m.residents, cfg.health
+    r.in_episode = False
+    r.episode_gp = np.zeros(n)
+    step_only(m, LifeEvents)
+    size = r.episode_gp[r.in_episode].astype(float)
+    k = size.size
+    assert k > 1000
+    mean, s = h.episode_gp_per_year / 52.0, h.episode_size_sigma
+    sd = mean * np.sqrt(np.expm1(s * s))
+    assert abs(size.mean() - mean) <= 4 * sd / np.sqrt(k), (size.mean(), mean)
+    log_sd = np.log(size).std(ddof=1)
+    assert abs(log_sd - s) <= 4 * s / np.sqrt(2 * k), (log_sd, s)
+    # the size is not a constant, and its mean is far from what an uncorrected exp(s z) would give
+    assert s > 8 * s / np.sqrt(2 * k)
+    assert mean * np.expm1(s * s / 2) > 8 * sd / np.sqrt(k)
 
 
 # ============================================================== ties
@@ -528,6 +579,33 @@ NO_OTHER_ROUTES = {"demand.inreach_per_spare_place": 0.0, "demand.vcs_per_year":
                    "demand.social_care_per_year": 0.0}
 
 
+def test_inreach_effort_is_split_between_practice_lists_and_talks_to_groups():
+    """With nobody waiting, link workers reach inreach_per_spare_place x spare places residents a
+    week: a share inreach_groups_share through talks to groups (among members), the rest from
+    practice lists (long-term condition, 65+ or living alone). Each is a binomial count whose
+    mean is its share of the effort while the chance stays below 1 (4 sd of a Poisson-like count)."""
+    cfg = small_config({"population.size": 6000, "link_workers.fte": 16.0, "groups.count": 60,
+                        "demand.inreach_per_spare_place": 1.0, "demand.inreach_groups_share": 0.5,
+                        "demand.vcs_per_year": 0.0, "demand.social_care_per_year": 0.0,
+                        "practices.referral": 0.0, "practices.referral_max": 0.0,
+                        "referral.self_referral_per_year": 0.0, "simulation.burn_in_weeks": 0})
+    m = make_model(cfg)
+    r = m.residents
+    assert not (r.lw_status == WAITING).any()
+    effort = cfg.demand.inreach_per_spare_place * spare_places(m)
+    members = int(np.count_nonzero(r.group >= 0))
+    listed = int(np.count_nonzero(r.ltc | (r.age_band == 2) | r.lives_alone))
+    share = cfg.demand.inreach_groups_share
+    assert effort * share < members / 2 and effort * (1 - share) < listed / 2, "the chances stay below 1"
+    step_only(m, Referral)
+    for route, expected in (("inreach", effort * (1 - share)), ("groups", effort * share)):
+        got = m.tally["referrals_" + route]
+        assert abs(got - expected) <= 4 * np.sqrt(expected) + 1, (route, got, expected)
+        assert expected > 4 * np.sqrt(expected) + 1
+    # a route given the whole effort would land further away than its tolerance plus 4 sd
+    assert effort * share > 4 * np.sqrt(effort * (1 - share)) + 1 + 4 * np.sqrt(effort)
+
+
 @pytest.mark.parametrize("app", [False, True])
 def test_gp_refers_recognised_social_consultations_at_the_practice_willingness(app):
     """Everybody has a need, is eligible and has just had a mainly social consultation: P(GP
@@ -775,7 +853,7 @@ def test_clients_drop_out_at_the_dropout_rate():
     Every client has a need and many contacts to go, so nobody is discharged this week."""
     cfg = small_config({"population.size": 10_000, "link_workers.fte": 200.0, "link_workers.dropout_per_week": 0.1,
                         "link_workers.early_dropout_per_week": 0.15, "link_workers.effective_dose": 3,
-                        "link_workers.contacts_per_client": 20, "workforce.turnover_per_year": 0.0})
+                        "link_workers.contacts_per_client": 5, "workforce.turnover_per_year": 0.0})
     m = make_model(cfg)
     r, w = m.residents, m.link_workers
     lw = cfg.link_workers
@@ -845,6 +923,55 @@ def test_each_contact_adds_confidence_gain_per_contact():
     assert checked["dosed"] > 50 and checked["early"] > 50
 
 
+def test_plans_are_shortened_by_the_waiting_list_over_the_caseload_places():
+    """New clients are planned contacts_min + contacts_per_need x (needs + lonely - 1) contacts,
+    divided by 1 + pressure_shortening x min(waiting list / caseload places, 1), rounded, and kept
+    between 2 and contacts_per_client: checked exactly for every resident taken on, with the
+    waiting list as it was at intake (still waiting + taken on this week), in a service with a
+    long queue (ratio 1) and in one whose queue is shorter than its places (ratio below 1)."""
+    seen = {"checked": 0, "shortened": 0, "partly": 0, "capped": 0}
+    for fte, self_referral in ((0.5, 3.0), (1.5, 1.0)):
+        cfg = small_config({"referral.self_referral_per_year": self_referral, "workforce.leave_weeks_per_year": 0.0,
+                            "workforce.turnover_per_year": 0.0, "link_workers.fte": fte,
+                            "link_workers.pressure_shortening": 1.0, "link_workers.contacts_per_client": 5,
+                            "link_workers.contacts_min": 6, "link_workers.contacts_per_need": 3.0,
+                            "link_workers.engagement": 1.0})
+        m = make_model(cfg)
+        lw = cfg.link_workers
+
+        def before(model, u):
+            r = model.residents
+            return popcount8(r.needs).astype(np.int64) + r.lonely, model.link_workers.caseload_cap.copy(), \
+                model.link_workers.in_post.copy()
+
+        def after(model, u, state, lw=lw):
+            units, cap, in_post = state
+            r = model.residents
+            new = np.flatnonzero(model.intake_this_week)
+            if new.size == 0:
+                return
+            assert (r.lw_team[new] == 0).all()
+            waiting = int(np.count_nonzero(r.lw_status == WAITING)) + model.taken_on.size
+            ratio = min(waiting / max(int((cap * in_post).sum()), 1), 1.0)
+            base = lw.contacts_min + lw.contacts_per_need * np.maximum(units[new] - 1, 0)
+            hi = lw.contacts_per_client
+
+            def plan(pressure):
+                return np.clip(np.round(base / pressure), min(2, hi), hi)
+
+            want = plan(1.0 + lw.pressure_shortening * ratio)
+            assert np.array_equal(r.lw_planned[new], want), (ratio, r.lw_planned[new][:10], want[:10])
+            seen["checked"] += new.size
+            seen["shortened"] += int(np.count_nonzero(want < plan(1.0)))
+            seen["capped"] += int(np.count_nonzero(np.round(base / (1.0 + lw.pressure_shortening * ratio)) > hi))
+            if ratio < 1.0:
+                seen["partly"] += int(np.count_nonzero(want != plan(1.0 + lw.pressure_shortening)))
+
+        spy(m, LinkWork, before, after)
+        run_weeks(m, 16)
+    # the shortening, its dependence on the length of the queue and the cap each change many plans
+    assert seen["checked"] >= 40 and min(seen["shortened"], seen["partly"], seen["capped"]) >= 10, seen
+
 # ============================================================== groups
 def test_group_membership_flows_match_their_rates():
     """One groups step with ample places and no closures: members leave at leave_per_week, plus
@@ -858,7 +985,7 @@ def test_group_membership_flows_match_their_rates():
                         "groups.early_leave_low_confidence": 0.3, "groups.self_join_per_year": 10.0,
                         "groups.member_volunteer_per_year": 10.0, "groups.volunteer_stop_per_year": 10.0,
                         "groups.attendance": 0.6, "groups.new_per_year_per_10k": 0.0,
-                        "groups.initial_volunteers": 5.0})
+                        "groups.initial_volunteers": 5.0, "groups.fold_per_year": 0.0})
     m = make_model(cfg)
     m.week = 20
     r, g = m.residents, m.groups
@@ -942,6 +1069,92 @@ def test_community_developers_open_groups_of_the_unmet_kinds_where_lonely_reside
     assert any(np.unique(need).size > 1 for need, *_ in seen)
 
 
+#: groups that never close for want of volunteers or money, and no new groups beyond refilling
+STEADY_GROUPS = {"groups.volunteers_needed": 0, "groups.initial_funds_weeks": 5200.0,
+                 "groups.new_per_year_per_10k": 0.0, "groups.initial_volunteers": 3.0}
+
+
+def test_open_community_groups_fold_at_the_fold_rate_and_close():
+    """With no closures for want of volunteers or money, each open community group folds in a
+    week with chance weekly_prob(fold_per_year) (4 sd of the binomial count over three weeks),
+    and every folded group closes and releases its members."""
+    cfg = small_config({"population.size": 6000, "groups.count": 400, "groups.fold_per_year": 10.0,
+                        "groups.refill_per_year": 0.0, **STEADY_GROUPS})
+    m = make_model(cfg)
+    g = m.groups
+    m.week = 20
+    g.funds[:] = 1e9
+    trials = 0
+    open_at_start = g.open & (g.fixed_weeks == 0)
+    for _ in range(3):
+        trials += int((g.open & (g.fixed_weeks == 0)).sum())
+        step_only(m, Groups)  # the tally adds up over the three steps
+    p = np.full(trials, weekly_prob(cfg.groups.fold_per_year))
+    assert_count(m.tally["groups_folded"], p, "groups folded")
+    assert p.sum() > 3 * sum_tolerance(p)
+    assert m.tally["groups_closed"] == m.tally["groups_folded"] == int((open_at_start & ~g.open).sum())
+    assert not np.isin(m.residents.group, np.flatnonzero(~g.open)).any(), "members of folded groups are released"
+
+
+def test_residents_refill_the_groups_the_place_is_short_of():
+    """New groups start at refill_per_year for each group the place has fewer than groups.count
+    (Poisson, 4 sd), and none start when it has them all (no growth term, no folding here)."""
+    cfg = small_config({"population.size": 6000, "groups.count": 100, "groups.fold_per_year": 0.0,
+                        "groups.refill_per_year": 52.0, **STEADY_GROUPS})
+    started = {}
+    for short in (60, 0):
+        m = make_model(cfg)
+        g, r = m.groups, m.residents
+        m.week = 20
+        g.funds[:] = 1e9
+        gone = np.flatnonzero(g.fixed_weeks == 0)[:short]
+        g.open[gone] = False
+        release_members(m, np.isin(r.group, gone))
+        r.volunteer_group[np.isin(r.volunteer_group, gone)] = -1
+        missing = max(m.cfg.groups.count - int((g.open & (g.fixed_weeks == 0)).sum()), 0)
+        assert missing == short
+        step_only(m, Groups)
+        assert m.tally["groups_closed"] == 0
+        expected = m.cfg.groups.refill_per_year * missing / 52.0
+        got = m.tally["groups_started"]
+        assert abs(got - expected) <= 4 * np.sqrt(expected) + 1, (short, got, expected)
+        started[short] = (got, expected)
+    assert started[0][0] == 0
+    assert started[60][1] > 4 * np.sqrt(started[60][1]) + 1
+
+
+def test_places_are_places_per_volunteer_times_volunteers_up_to_max_places():
+    """An open community group has min(max_places, places_per_volunteer x its volunteers) places."""
+    cfg = small_config({"population.size": 6000, "groups.count": 60, "groups.places_per_volunteer": 3,
+                        "groups.max_places": 10, "groups.fold_per_year": 0.0, **STEADY_GROUPS})
+    m = make_model(cfg)
+    g, r, gp = m.groups, m.residents, cfg.groups
+    m.week = 20
+    g.funds[:] = 1e9
+    step_only(m, Groups)
+    community = g.open & (g.fixed_weeks == 0)
+    vols = np.bincount(r.volunteer_group[r.volunteer_group >= 0], minlength=g.n)
+    assert np.array_equal(g.volunteers, vols)
+    want = np.minimum(gp.max_places, gp.places_per_volunteer * vols)
+    assert np.array_equal(g.places[community], want[community])
+    below = community & (gp.places_per_volunteer * vols < gp.max_places) & (vols > 0)
+    capped = community & (gp.places_per_volunteer * vols > gp.max_places)
+    assert below.sum() >= 5 and capped.sum() >= 5, "groups both below and at the cap"
+
+
+def test_unmet_demand_for_group_places_is_forgotten_at_five_percent_a_week():
+    """The unmet demand by kind that guides community developers decays by 5% a week (remembered
+    for a few months; assumption, mechanisms/groups.py): with no developers and nobody looking for a
+    place this week, one groups step multiplies it by exactly 0.95."""
+    cfg = small_config({"groups.self_join_per_year": 0.0, "community_development.fte": 0.0})
+    m = make_model(cfg)
+    m.residents.group_queue[:] = -1
+    m.unmet_by_kind[:] = np.arange(1, m.unmet_by_kind.size + 1) * 10.0
+    before = m.unmet_by_kind.copy()
+    step_only(m, Groups)
+    np.testing.assert_allclose(m.unmet_by_kind, 0.95 * before, rtol=1e-12)
+
+
 # ============================================================== volunteering
 def test_connectors_stop_at_their_rate():
     cfg = small_config({"population.size": 6000, "connectors.count": 600, "connectors.stop_per_year": 10.0})
@@ -972,6 +1185,62 @@ def test_volunteering_starts_surge_in_a_lockdown():
         p = weekly_prob(v.stop_per_year * v.monthly_share / (1 - v.monthly_share)
                         * (cfg.shock.volunteer_surge if lockdown else 1.0))
         assert abs(r.volunteer.mean() - p) <= binomial_tolerance(p, n), (lockdown, r.volunteer.mean(), p)
+
+
+def test_referred_clients_are_offered_programme_places_before_community_groups():
+    """Matched clients who want company, activity or calm (the kinds a programme serves) fill a
+    programme's free places first, in queue-key order; self-joiners (programmes=False) never do."""
+    from spsim.model.mechanisms.groups import PROGRAMME_SERVES, allocate_places, free_places
+
+    cfg = small_config({"population.size": 6000, "groups.count": 30, "programmes.count": 1, "programmes.places": 10})
+    for programmes in (True, False):
+        m = make_model(cfg)
+        g, r = m.groups, m.residents
+        prog = np.flatnonzero(g.fixed_weeks > 0)
+        assert prog.size == 1
+        r.group[r.group == prog[0]] = -1
+        g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
+        free = free_places(m)
+        community_free = int(free[g.open & (g.fixed_weeks == 0)].sum())
+        who = np.flatnonzero(r.group < 0)[:30]
+        kinds = np.resize(PROGRAMME_SERVES, who.size).astype(np.int8)
+        assert free[prog[0]] == cfg.programmes.places and community_free >= who.size, "room everywhere"
+        placed = allocate_places(m, who, kinds, programmes=programmes)
+        assert placed.size == who.size
+        inside = np.flatnonzero(r.group == prog[0])
+        if programmes:
+            first = who[np.argsort(r.queue_key[who], kind="stable")][: cfg.programmes.places]
+            assert np.array_equal(np.sort(inside), np.sort(first))
+        else:
+            assert inside.size == 0
+
+
+def test_spillover_volunteers_join_their_own_group_or_the_open_ones_with_fewest_volunteers():
+    """With spillover 1 every discharged client volunteers: for their own group if it is open and
+    can use more volunteers, else (no unmet demand here) for the open community groups that can,
+    fewest volunteers first."""
+    cfg = small_config({"population.size": 6000, "groups.count": 40, "volunteering.spillover": 1.0,
+                        "groups.max_places": 1000, "groups.places_per_volunteer": 2})
+    m = make_model(cfg)
+    r, g = m.residents, m.groups
+    m.unmet_by_kind[:] = 0
+    free = np.flatnonzero((r.volunteer_group < 0) & ~m.residents.connector)
+    members = free[r.group[free] >= 0][:10]
+    others = free[r.group[free] < 0][:10]
+    assert members.size == 10 and others.size == 10
+    done = np.zeros(r.n, bool)
+    done[members] = done[others] = True
+    m.discharged = done
+    vols_before = np.bincount(r.volunteer_group[r.volunteer_group >= 0], minlength=g.n)
+    community = np.flatnonzero(g.open & (g.fixed_weeks == 0))
+    assert np.unique(vols_before[community]).size > 1, "groups differ in volunteers"
+    own = r.group[members].copy()
+    step_only(m, Volunteering)
+    assert np.array_equal(r.volunteer_group[members], own)
+    got = r.volunteer_group[others]
+    # the groups chosen for the others are among those with the fewest volunteers
+    fewest = community[np.lexsort((community, vols_before[community]))][: others.size]
+    assert np.array_equal(np.sort(got), np.sort(fewest))
 
 
 # ============================================================== workforce
