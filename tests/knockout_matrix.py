@@ -713,6 +713,10 @@ KNOCKOUTS: tuple[KnockOut, ...] = (
       "return float(np.sqrt(np.var(true) * (1.0 - retest) / retest))", "return 0.0",
       "tests/test_people.py::test_measurement_error_gives_the_published_test_retest_correlation[0.6]",
       what="questionnaire scores are observed without measurement error"),
+    K("shock.online_share", "model/population.py",
+      "groups.online[rows] = rng.random(k) < cfg.shock.online_share", "groups.online[rows] = rng.random(k) < 1.0",
+      T_LOCAL + "test_lockdown_stops_face_to_face_groups_and_surges_volunteering",
+      what="every group moves online in a lockdown, whatever online_share says"),
     # ------------------------------------------------------------------ levers set at build time
     K("connectors.count", "model/simulation.py",
       "r.connector[vols[np.argsort(key[vols], kind=\"stable\")][:k]] = True", "pass",
