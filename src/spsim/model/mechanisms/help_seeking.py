@@ -100,7 +100,7 @@ class HelpSeeking(Mechanism):
         k_med[maybe] = poisson_from_uniform(u[0][maybe], lam_med)
         # social requests: for residents with a need, keyed luck
         k_soc = np.zeros(r.n, np.int32)
-        with_needs = np.flatnonzero(r.needs)
+        with_needs = np.flatnonzero(r.needs != 0)
         lam_soc = self.lam_soc_per_unit * popcount8(r.needs[with_needs])
         k_soc[with_needs] = poisson_from_uniform(u.at(1, with_needs), lam_soc)
         asks = np.zeros(r.n, bool)

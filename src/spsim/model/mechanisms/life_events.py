@@ -116,10 +116,12 @@ class LifeEvents(Mechanism):
         p_plain = np.float32(1.0 / c.needs.mean_duration_weeks)
         p_boost = np.float32(boost / c.needs.mean_duration_weeks)
         groups = model.groups
-        with_needs = np.flatnonzero(needs)
+        with_needs = np.flatnonzero(needs != 0)  # (nonzero on bools: several times faster than on uint8)
         held = needs[with_needs]
-        # one (resident, need) pair per need held
-        row, k = np.nonzero((held[:, None] >> np.arange(k_needs, dtype=np.uint8)) & np.uint8(1))
+        # one (row of with_needs, need) pair per need held
+        rows = [np.flatnonzero((held & np.uint8(1 << j)) != 0) for j in range(k_needs)]
+        row = np.concatenate(rows)
+        k = np.repeat(np.arange(k_needs), [x.size for x in rows])
         hold = with_needs[row]
         p_res = np.where(r.lw_status[hold] == 2, p_boost, p_plain)
         if groups.n:
