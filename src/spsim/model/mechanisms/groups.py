@@ -228,10 +228,11 @@ class Groups(Mechanism):
             if closing.any():
                 g.open = g.open & ~closing
                 g.closed_week = np.where(closing, week, g.closed_week)
-                in_closing = closing[np.maximum(r.group, 0)] & (r.group >= 0)
-                release_members(model, in_closing)
-                vol_closing = closing[np.maximum(r.volunteer_group, 0)] & (r.volunteer_group >= 0)
-                r.volunteer_group[vol_closing] = -1
+                # (index lists of members and group volunteers: a tenth of the residents)
+                mem = np.flatnonzero(r.group >= 0)
+                release_members(model, mem[closing[r.group[mem]]])
+                vols = np.flatnonzero(r.volunteer_group >= 0)
+                r.volunteer_group[vols[closing[r.volunteer_group[vols]]]] = -1
                 t["groups_closed"] += int(closing.sum())
                 self._update_capacity(model)  # else nothing it counts has changed since the last call
             self._trim_over_capacity(model)
@@ -320,7 +321,8 @@ class Groups(Mechanism):
         if not (g.members > g.places).any():
             return
         over = g.members > g.places
-        mem = np.flatnonzero(over[np.maximum(r.group, 0)] & (r.group >= 0))  # members of those groups
+        mem = np.flatnonzero(r.group >= 0)
+        mem = mem[over[r.group[mem]]]  # members of those groups
         grp = r.group[mem]
         order = np.lexsort((-r.queue_key[mem], -r.group_since[mem], grp))
         mem, grp = mem[order], grp[order]
