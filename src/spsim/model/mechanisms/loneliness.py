@@ -54,7 +54,7 @@ class UclaScore:
         self.lo_add = np.array([0.0, 0.8, 0.4, 0.8 + 0.4], np.float32)
 
     def score(self, lonely: np.ndarray, flags: np.ndarray) -> np.ndarray:
-        lo = self.lo_base + self.lo_add.take(flags)
+        lo = self.lo_base + self.lo_add[flags]
         np.clip(lo, np.float32(3.0), np.float32(6.49), out=lo)
         now = np.flatnonzero(lonely)
         lo[now] = self.hi[now]
@@ -110,8 +110,9 @@ class Loneliness(Mechanism):
 
     @staticmethod
     def flags(r) -> np.ndarray:
-        """The passing causes as a code per resident: bereaved + 2 x any other need."""
-        return r.bereaved.view(np.uint8) | ((r.needs != 0).view(np.uint8) << 1)
+        """The passing causes as a code per resident: bereaved + 2 x any other need (as intp: the
+        tables indexed by it read faster with native indices than with bytes)."""
+        return (r.bereaved.view(np.uint8) | ((r.needs != 0).view(np.uint8) << 1)).astype(np.intp)
 
     def passing(self, model) -> np.ndarray:
         """Onset multiplier of the passing causes, by :meth:`flags` code (0-3)."""
@@ -131,7 +132,7 @@ class Loneliness(Mechanism):
         lc = c.loneliness
         if model.lockdown:
             lonely_contacts = lonely_contacts * c.shock.contact_multiplier
-        return self.onset_base * self.passing(model).take(flags) + lc.contagion_per_year * lonely_contacts
+        return self.onset_base * self.passing(model)[flags] + lc.contagion_per_year * lonely_contacts
 
     def recovery(self, model, who, other_contacts) -> np.ndarray:
         """Yearly recovery rate of residents ``who`` (an index array or ``slice(None)``), whose
@@ -253,7 +254,7 @@ class Loneliness(Mechanism):
         code = (popcount8(r.needs) << 3) | (new_lonely.view(np.uint8) << 2)
         code |= r.in_episode.view(np.uint8) << 1
         code |= r.attended.view(np.uint8)
-        t = self.target_table.take(code)
+        t = self.target_table[code.astype(np.intp)]
         w = r.wellbeing
         t -= w
         t *= np.float32(wb.adjustment)
