@@ -65,16 +65,20 @@ class Streams:
     def __init__(self, seed_seq: np.random.SeedSequence):
         self.seed_seq = seed_seq
         self._gens: dict[str, np.random.Generator] = {}
+        self._keys: dict[str, int] = {}
+
+    def _child(self, name: str, *tag: int) -> np.random.SeedSequence:
+        """Stream ``name``'s SeedSequence: spawn key (replicate..., stream id, *tag)."""
+        if name not in STREAM_IDS:
+            raise KeyError(f"unknown random stream {name!r}; add it to STREAM_IDS")
+        return np.random.SeedSequence(
+            self.seed_seq.entropy, spawn_key=(*self.seed_seq.spawn_key, STREAM_IDS[name], *tag)
+        )
 
     def __getitem__(self, name: str) -> np.random.Generator:
         gen = self._gens.get(name)
         if gen is None:
-            if name not in STREAM_IDS:
-                raise KeyError(f"unknown random stream {name!r}; add it to STREAM_IDS")
-            ss = np.random.SeedSequence(
-                self.seed_seq.entropy, spawn_key=(*self.seed_seq.spawn_key, STREAM_IDS[name])
-            )
-            gen = self._gens[name] = np.random.Generator(np.random.PCG64(ss))
+            gen = self._gens[name] = np.random.Generator(np.random.PCG64(self._child(name)))
         return gen
 
     def uniforms(self, name: str, rows: int, n: int) -> np.ndarray:
@@ -84,15 +88,9 @@ class Streams:
     def key(self, name: str) -> int:
         """The 64-bit key of stream ``name``'s keyed luck (its own SeedSequence child, tagged so it
         shares nothing with the stream's generator)."""
-        keys = self.__dict__.setdefault("_keys", {})
-        k = keys.get(name)
+        k = self._keys.get(name)
         if k is None:
-            if name not in STREAM_IDS:
-                raise KeyError(f"unknown random stream {name!r}; add it to STREAM_IDS")
-            ss = np.random.SeedSequence(
-                self.seed_seq.entropy, spawn_key=(*self.seed_seq.spawn_key, STREAM_IDS[name], KEYED_TAG)
-            )
-            k = keys[name] = int(ss.generate_state(1, np.uint64)[0])
+            k = self._keys[name] = int(self._child(name, KEYED_TAG).generate_state(1, np.uint64)[0])
         return k
 
     def draws(self, name: str, rows: int, n: int, week: int, part: int = 0) -> Draws:

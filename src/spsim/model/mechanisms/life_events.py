@@ -130,7 +130,7 @@ class LifeEvents(Mechanism):
             meets = r.attended[hold] & (gr >= 0) & (groups.kind[np.maximum(gr, 0)] == NEED_TO_KIND[k])
             p_res = np.minimum(p_res * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
         # u < 1, so a probability of 1 always resolves
-        ends = u.at(1, hold.astype(np.uint64) * np.uint64(8) + k.astype(np.uint64)) < p_res
+        ends = u.at(1, _pair(hold, k)) < p_res
         resolved = np.bincount(row[ends], weights=(1 << k[ends]), minlength=with_needs.size)
         new[with_needs] = held & ~resolved.astype(np.uint8)
         # onset: first whether any absent need starts, then which
@@ -146,11 +146,16 @@ class LifeEvents(Mechanism):
             free = (needs[cand] & bit) == 0
             any_left = -np.expm1(absent * log_q)
             chance = np.where(forced, p / np.where(free, any_left, 1.0), p)
-            starts = free & (u.at(2, cand.astype(np.uint64) * np.uint64(8) + np.uint64(k)) < chance)
+            starts = free & (u.at(2, _pair(cand, k)) < chance)
             new[cand[starts]] |= bit
             forced &= ~starts
             absent -= free
         return new
+
+
+def _pair(resident: np.ndarray, need) -> np.ndarray:
+    """The keyed-luck index of (resident, need): 8 x resident + need (fewer than 8 needs)."""
+    return resident.astype(np.uint64) * np.uint64(8) + np.asarray(need).astype(np.uint64)
 
 
 def _switch(present: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
