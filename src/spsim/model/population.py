@@ -264,7 +264,8 @@ def age_seeded_groups(cfg: Config, groups: GroupTable, k: int, rng: np.random.Ge
         return
     m = 16 * k
     share = rng.gamma(8.0, 1 / 8.0, size=m)
-    reserves = gp.weekly_cost_gbp * rng.exponential(gp.initial_funds_weeks, size=m) if gp.initial_funds_weeks > 0 else np.zeros(m)
+    reserves = (gp.weekly_cost_gbp * rng.exponential(gp.initial_funds_weeks, size=m)
+                if gp.initial_funds_weeks > 0 else np.zeros(m))
     age = rng.exponential(52.0 / gp.fold_per_year, size=m)  # weeks
     income = gp.weekly_cost_gbp * gp.income_share_mean * share
     funds = reserves + age * (income - gp.weekly_cost_gbp)
