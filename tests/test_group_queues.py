@@ -183,37 +183,3 @@ def test_warm_start_settles_the_group_sector_and_keeps_common_random_numbers():
     assert np.array_equal(other.residents.volunteer_group, warm.residents.volunteer_group)
     assert np.array_equal(other.groups.funds, warm.groups.funds)
     assert other.streams.states() == warm.streams.states()
-
-
-def test_starting_groups_have_the_money_and_age_of_the_steady_state():
-    """Starting groups are drawn from the groups open at the steady state of the money and folding
-    rules (population.age_seeded_groups): none is in debt, they are older than new groups, and the
-    sector's selection shows: kept groups are richer than founding draws, and the poor among them
-    (income short of cost) younger than the rest, their reserves having run down."""
-    from spsim.model.params import Config
-    from spsim.model.population import age_seeded_groups
-    from spsim.model.tables import GroupTable
-
-    cfg = Config()
-    gp, k = cfg.groups, 4000
-    g = GroupTable(0, capacity=k)
-    g.append(k)
-    age_seeded_groups(cfg, g, k, np.random.default_rng(5), week=-260)
-    share = g.income / gp.weekly_cost_gbp
-    age = -260 - g.started_week
-    assert (g.funds >= 0).all() and (age >= 0).all()
-    # founding income share: gamma(8, 1/8) x income_share_mean, sd income_share_mean / sqrt(8)
-    se = gp.income_share_mean / np.sqrt(8) / np.sqrt(k)
-    assert share.mean() > gp.income_share_mean + 4 * se
-    poor = share < 1.0
-    assert poor.any() and (~poor).any()
-    assert age[poor].mean() < age[~poor].mean()
-    # the mean age of rich groups is the folding rule's (exponential, 52 / fold_per_year weeks), within 4 SE
-    mean_age = 52 / gp.fold_per_year
-    assert abs(age[~poor].mean() - mean_age) < 4 * mean_age / np.sqrt((~poor).sum())
-    # no folding, no steady-state age: founding money kept
-    h = GroupTable(0, capacity=10)
-    h.append(10)
-    age_seeded_groups(cfg.model_copy(update={"groups": gp.model_copy(update={"fold_per_year": 0.0})}), h, 10,
-                      np.random.default_rng(5), week=0)
-    assert (h.funds == 0).all() and (h.started_week == 0).all()

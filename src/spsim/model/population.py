@@ -242,40 +242,6 @@ def new_group_rows(
     return rows
 
 
-def age_seeded_groups(cfg: Config, groups: GroupTable, k: int, rng: np.random.Generator, week: int) -> None:
-    """Give the ``k`` starting groups (rows ``0 .. k-1``) the income, reserves and age of groups
-    drawn from the sector's steady state rather than all founded today.
-
-    A group's money is the sector's slow part: its reserves (``groups.initial_funds_weeks`` of cost
-    on average) change each week by its income minus its cost, a few pounds a week, so groups whose
-    income falls short close only after years, and those whose income covers their cost live until
-    they fold (``groups.fold_per_year``). Starting every group at age 0 with fresh reserves left the
-    sector years from its steady state (measured: docs/ODD.md 5.9). Here each starting group is a
-    draw from the groups open at the steady state of those two rules: a founding income and
-    reserves as for a new group (``new_group_rows``), an age from the fold rule's survival (exponential,
-    mean 1 / ``fold_per_year`` years), kept if its reserves after that many weeks of income minus
-    cost are not negative (else it would have closed, and the next draw is taken). Closures for want
-    of volunteers, referred members' costs and grants are left out (assumption: they act within
-    weeks, and the warm start's weeks cover them). Draws a fixed block (16 candidates per group) from
-    its own stream, ``group_ages``; with ``fold_per_year = 0`` there is no steady-state age and the
-    groups keep their founding money."""
-    gp = cfg.groups
-    if k == 0 or gp.fold_per_year <= 0:
-        return
-    m = 16 * k
-    share = rng.gamma(8.0, 1 / 8.0, size=m)
-    reserves = (gp.weekly_cost_gbp * rng.exponential(gp.initial_funds_weeks, size=m)
-                if gp.initial_funds_weeks > 0 else np.zeros(m))
-    age = rng.exponential(52.0 / gp.fold_per_year, size=m)  # weeks
-    income = gp.weekly_cost_gbp * gp.income_share_mean * share
-    funds = reserves + age * (income - gp.weekly_cost_gbp)
-    ok = np.flatnonzero(funds >= 0)[:k]  # (fewer than k of 16k kept: the rest keep their founding money)
-    rows = np.arange(ok.size)
-    groups.income[rows] = income[ok]
-    groups.funds[rows] = funds[ok]
-    groups.started_week[rows] = week - np.round(age[ok]).astype(np.int32)
-
-
 def add_programmes(cfg: Config, groups: GroupTable, n_hoods: int) -> None:
     """Fixed-length programmes: staffed and funded by the scheme, so they never close."""
     pr = cfg.programmes

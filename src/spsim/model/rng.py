@@ -51,7 +51,6 @@ STREAM_IDS: dict[str, int] = {
     "community_flex": 21,
     "group_warm_start": 22,
     "group_queue": 23,
-    "group_ages": 24,
 }
 
 

@@ -44,7 +44,6 @@ from .params import Config
 from .population import (
     add_attributes,
     add_programmes,
-    age_seeded_groups,
     build_link_workers,
     build_practices,
     build_residents,
@@ -120,7 +119,6 @@ class SocialPrescribingModel(mesa.Model):
         self.groups = GroupTable(0, capacity=max(cfg.groups.count, 16))
         new_group_rows(self.groups, cfg.groups.count, cfg, pop_rng, self.n_neighbourhoods, 0)
         seed_group_memberships(cfg, self.residents, self.groups, pop_rng)
-        age_seeded_groups(cfg, self.groups, cfg.groups.count, self.streams["group_ages"], -cfg.groups.warm_start_weeks)
         add_programmes(cfg, self.groups, self.n_neighbourhoods)
         add_attributes(cfg, self.residents, self.streams["attributes"])
         self.unmet_by_kind = np.zeros(6)  # recent unmet demand for group places, by kind
@@ -174,12 +172,10 @@ class SocialPrescribingModel(mesa.Model):
         alone for ``groups.warm_start_weeks`` weeks (weeks ``-W .. -1``), the rest of the town held
         still, then draw who is lonely again at the steady state of the warmed-up memberships.
 
-        The starting groups already have the money and age of groups open at the steady state
-        (``population.age_seeded_groups``): money is the sector's slow part (reserves of about a
-        year's cost run down by a few pounds a week), and with groups all founded at the start the
-        104-week warm start this replaced left the default town's group volunteers +16.5 +- 2.9
-        (seeds 1-6, 10,000 residents) from 60.5 over ten recorded years; steady-state money and 260
-        weeks: +1.3 +- 5.8 from 75.7 (docs/ODD.md 5.9). The weeks draw from their own stream
+        Volunteers serve about two years (``groups.volunteer_stop_per_year``) and groups live about
+        five (``groups.fold_per_year``, money), so without this the sector drifted for a decade
+        after the usual one-year burn-in (measured, default town: group volunteers +36% between
+        the first and last two of ten recorded years). The weeks draw from their own stream
         (``group_warm_start``) a fixed block each, and the groups step's own fixed blocks from the
         community streams, whatever the levers (common random numbers)."""
         weeks = self.cfg.groups.warm_start_weeks

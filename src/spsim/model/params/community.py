@@ -46,7 +46,7 @@ class GroupParams(Section):
                                       doc="Chance a referred resident waiting for a place in a full group gives up each week")
     referred_member_cost_gbp: float = P(1.0, ge=0, le=1000, unit="GBP per referred member-week", source="assumption (materials, refreshments and room for members who come through link work and pay no subscription; no figure in the seeds or the brief)",
                                         doc="What each referred member costs the group a week, drawn from its reserves")
-    warm_start_weeks: int = P(260, ge=0, le=2080, unit="weeks", source="assumption: five years, long enough for the group sector's money (which groups' income covers their cost) to settle from the steady-state start of population.age_seeded_groups; measured with tests/test_stationary.py and docs/ODD.md 5.9 (104 weeks left the default town's group volunteers +27% over ten recorded years)",
+    warm_start_weeks: int = P(104, ge=0, le=2080, unit="weeks", source="assumption: two years, one volunteer tenure (volunteer_stop_per_year = 0.5), before the two-year burn-in; measured with tests/test_stationary.py (docs/ODD.md 5.9)",
                                 doc="Weeks the group sector runs under its own rules (groups and volunteering steps, the rest of the town held still) before the burn-in, so that it starts at its steady state")
     refill_per_year: float = P(1.0, ge=0, le=52, unit="per missing group per year", source="assumption (density-dependent founding, as in organisational ecology: Hannan & Freeman 1989)",
                                doc="Residents start new groups at this rate for each group the place is short of groups.count (venues, organisers and funders freed by closures are taken up again)")
