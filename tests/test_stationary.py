@@ -14,6 +14,15 @@ small has one or two link workers, and a vacancy halves the service for months).
 - waiting list: the last two years' mean at most 1.5 x the first's + 5 per 10,000 residents
   (the old model grew 15 -> 41 per 10,000 over five years and fails this);
 - open groups and group volunteers: within 20% (+ 2).
+
+The default town gets twelve seeds, not three. Its group sector at 10,000 residents is 12-15 groups,
+and each replicate's drift of group volunteers over ten years has a standard deviation of about 15
+(on a level of about 70): three seeds cannot estimate it (seeds 1-3 gave +22, i.e. they failed the
+bound, with a standard error of 3). Twelve seeds gave +12.2 +- 4.4 (SE) from 68.5, and open groups +1.4
++- 0.7 from 13.8. That is a real rise of about 18% over the ten recorded years, inside the stated 20% + 2:
+the full model's group sector takes about five years of full-model running to settle, longer than the
+groups-only warm start and the two-year burn-in give it (docs/ODD.md 5.9). The test passes because that
+rise is inside the bound, not because the town is flat.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ SCENARIOS = ["default", "baseline", "pcn-link-worker", "frome", "northern-devon"
 SIZE = 10_000
 YEARS = 10
 SEEDS = (1, 2, 3)
+#: the default town's small group sector swings widely from seed to seed: twelve seeds (see above)
+SEEDS_FOR = {"default": tuple(range(1, 13))}
 
 
 def scaled(cfg: Config, size: int = SIZE) -> Config:
@@ -68,19 +79,12 @@ def windows(ts):
     return summary(first), summary(last)
 
 
-DRIFTING = pytest.mark.xfail(strict=True, reason=(
-    "default town, group volunteers at 10,000 residents (12-15 groups): the ten-year drift was +22 from about "
-    "62 over seeds 1-3 (bound 20% + 2 + noise); seeds 4-7 gave +11, +14, +8, 0 here and +5, +7, -10, +29 on "
-    "the code before keyed luck; a 260- or 520-week group warm start gave +30, -11, +28 and +16, +4, -10. "
-    "Slow, large swings of a small group sector, or a slow drift: three seeds cannot tell them apart"))
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(s, marks=DRIFTING) if s == "default" else s for s in SCENARIOS])
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_settles_over_ten_recorded_years(name):
     cfg = scaled(load_config(None if name == "default" else CONFIGS / f"{name}.toml"))
     firsts, lasts = [], []
-    for seed in SEEDS:
+    for seed in SEEDS_FOR.get(name, SEEDS):
         ts = run_replicate(cfg.model_copy(update={"simulation": cfg.simulation.model_copy(update={"seed": seed})}),
                            0).timeseries
         a, b = windows(ts)
