@@ -265,3 +265,35 @@ def test_allocate_places_fills_kinds_in_one_pass_as_the_plain_loop_does(placing_
         restore()
     assert np.array_equal(fast, plain) and fast.dtype == plain.dtype
     assert all(np.array_equal(a, b) for a, b in zip(after_fast, after_plain, strict=True))
+
+
+def _poisson_from_uniform_plain(u, lam, max_k=200):
+    """The inversion as first written: every resident's cumulative probability, k by k."""
+    lam = np.asarray(lam, np.float64)
+    u = np.asarray(u).astype(np.float64)
+    k = np.zeros(lam.shape, np.int32)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    idx = np.flatnonzero(u >= cdf)
+    for j in range(1, max_k + 1):
+        if not idx.size:
+            break
+        k[idx] = j
+        p[idx] = p[idx] * lam[idx] / j
+        cdf[idx] += p[idx]
+        idx = idx[u[idx] >= cdf[idx]]
+    return k
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3000), st.floats(0.0, 12.0))
+def test_poisson_counts_match_the_plain_inversion(seed, n, lam_max):
+    """``poisson_from_uniform`` (skips residents with u < 1 - lam) gives the plain
+    inversion's counts, uniform by uniform, including large means and uniforms next to 1."""
+    from spsim.model.mechanisms.help_seeking import poisson_from_uniform
+
+    rng = np.random.default_rng(seed)
+    u = rng.random(n, dtype=np.float32)
+    u[: n // 10] = np.float32(1) - np.float32(2**-24) * rng.integers(1, 4, n // 10)
+    lam = rng.uniform(0, lam_max, n) * (rng.random(n) < 0.7)
+    assert np.array_equal(poisson_from_uniform(u, lam), _poisson_from_uniform_plain(u, lam))
