@@ -93,3 +93,30 @@ def test_rejects_tiny_sizes(tmp_path):
                           timeout=60)
     assert proc.returncode == 2
     assert "--sizes" in proc.stderr
+
+
+def test_command_benchmark_times_the_command_and_its_parts(tmp_path):
+    """benchmarks/bench_command.py on a small town (the default town's figures come from running it
+    without --spsim-arg): well-formed JSON, every run timed, the phases named; no thresholds."""
+    script = SCRIPT.parent / "bench_command.py"
+    small = ["--set", "population.size=2000", "--set", "simulation.burn_in_weeks=2", "--set",
+             "groups.warm_start_weeks=2", "--weeks", "3"]
+    out = tmp_path / "cmd.json"
+    proc = subprocess.run([sys.executable, str(script), "--repeat", "1", "--make-run", "--phases", "--no-compile",
+                           *(f"--spsim-arg={a}" for a in small), "--json", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["schema"] == "spsim-bench-command/1"
+    assert data["settings"]["commands"] == ["run --quiet", "make run"] and data["settings"]["spsim_args"] == small
+    (tree,) = data["trees"].values()
+    for name in ("run --quiet", "make run"):
+        c = tree["commands"][name]
+        assert len(c["runs"]) == 1 and all(positive(r["wall_s"]) and positive(r["cpu_s"]) for r in c["runs"])
+        assert c["wall_s_min"] <= c["wall_s_median"]
+    ph = tree["phases_cpu_s_median"]
+    assert {"import: mesa (pandas, scipy.spatial, networkx, ...)", "build: all", "weeks: all (burn-in + recorded)",
+            "main: all"} <= set(ph)
+    assert {f"step: {m.__name__}" for m in WEEKLY_ORDER} <= set(ph)
+    assert ph["weeks: all (burn-in + recorded)"] <= ph["main: all"]
+    assert "spsim run" in proc.stdout

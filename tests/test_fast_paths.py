@@ -7,6 +7,7 @@ run-length segments) is checked against the straightforward computation it repla
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,3 +136,164 @@ def test_group_places_are_offered_round_robin_as_the_plain_rule_does(free, wanti
     plain = gid[np.lexsort((gid, rank))][: min(free.sum(), wanting)]
     assert np.array_equal(placed, who[: plain.size])
     assert np.array_equal(slots, plain)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=6), st.integers(0, 2**31 - 1))
+def test_table_columns_are_views_of_the_stored_columns_through_appends_and_copies(grows, seed):
+    """``table.col`` (a view kept in the instance) is always ``_cols[col][: n]``, the plain
+    definition, after rows are appended (also beyond the capacity, which reallocates), after
+    writes through the attribute, and in a pickled or deep-copied table."""
+    import copy
+    import pickle
+
+    from spsim.model.tables import GroupTable
+
+    rng = np.random.default_rng(seed)
+    g = GroupTable(3, capacity=4)
+    for k in grows:
+        g.append(k)
+        g.members = rng.integers(0, 100, g.n)
+        g.funds[rng.integers(0, g.n, 2)] += 1.5
+        for name in g.schema:
+            assert np.shares_memory(getattr(g, name), g._cols[name])
+            assert np.array_equal(getattr(g, name), g._cols[name][: g.n])
+    for h in (copy.deepcopy(g), pickle.loads(pickle.dumps(g))):
+        assert h.n == g.n and all(np.array_equal(getattr(h, c), getattr(g, c)) for c in g.schema)
+        h.members = -1
+        h.append(1)
+        assert (h._cols["members"][: g.n] == -1).all() and (g.members != -1).all()
+        assert all(np.shares_memory(getattr(h, c), h._cols[c]) for c in h.schema)
+
+
+def _splitmix_reference(key: int, i: int) -> float:
+    """SplitMix64 at position ``i`` from state ``key``, in Python integers: the top 24 bits / 2^24."""
+    m = (1 << 64) - 1
+    z = (key + (i + 1) * 0x9E3779B97F4A7C15) & m
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+    z ^= z >> 31
+    return (z >> 40) / 2.0**24
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**64 - 1), st.lists(st.integers(0, 2**40), min_size=1, max_size=50))
+def test_keyed_uniforms_are_splitmix64_written_plainly(key, idx):
+    from spsim.model.rng import keyed_uniforms
+
+    got = keyed_uniforms(key, np.array(idx, np.int64))
+    assert got.dtype == np.float32
+    assert got.tolist() == [_splitmix_reference(key, i) for i in idx]
+
+
+def _allocate_places_plain(model, who, kinds, programmes=True):
+    """``groups.allocate_places`` as it was written before the kinds were filled in one pass: one
+    ``_fill`` and one ``_join`` per kind, then ``np.setdiff1d`` for the rest."""
+    from spsim.model.mechanisms.groups import PROGRAMME_SERVES, _fill, _join
+    from spsim.model.tables import GROUP_KINDS
+
+    r, g = model.residents, model.groups
+    if who.size == 0 or g.n == 0:
+        return who[:0]
+    allowed = np.ones(g.n, bool) if programmes else g.fixed_weeks == 0
+    order = np.argsort(r.queue_key[who], kind="stable")
+    who, kinds = who[order], kinds[order]
+    placed_all = []
+    if programmes and (g.fixed_weeks > 0).any():
+        fits = np.isin(kinds, PROGRAMME_SERVES)
+        placed, slots = _fill(model, who[fits], g.open & (g.fixed_weeks > 0))
+        _join(model, placed, slots)
+        placed_all.append(placed)
+        keep = ~np.isin(who, placed)
+        who, kinds = who[keep], kinds[keep]
+    for k in range(len(GROUP_KINDS)):
+        sel = who[kinds == k]
+        placed, slots = _fill(model, sel, allowed & (g.kind == k))
+        _join(model, placed, slots)
+        placed_all.append(placed)
+    got = np.concatenate(placed_all)
+    rest = np.setdiff1d(who, got)
+    if rest.size:
+        missed = kinds[np.isin(who, rest)]
+        model.unmet_by_kind += np.bincount(missed, minlength=model.unmet_by_kind.size)
+    rest = rest[np.argsort(r.queue_key[rest], kind="stable")]
+    placed, slots = _fill(model, rest, allowed)
+    _join(model, placed, slots)
+    return np.concatenate([got, placed])
+
+
+@pytest.fixture(scope="module")
+def placing_model():
+    """A small town with programmes (fixed-length groups) and groups short of places, a few weeks in."""
+    m = make_model(small_config({"programmes.count": 2, "groups.count": 12, "groups.max_places": 6}))
+    for _ in range(4):
+        m.step()
+    return m
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(0, 400), st.booleans(), st.booleans())
+def test_allocate_places_fills_kinds_in_one_pass_as_the_plain_loop_does(placing_model, seed, n, programmes,
+                                                                         crowd):
+    from spsim.model.mechanisms.groups import allocate_places, preferred_kind
+
+    m = placing_model
+    r, g = m.residents, m.groups
+    rng = np.random.default_rng(seed)
+    pool = np.flatnonzero(r.group < 0)
+    who = rng.choice(pool, size=min(n, pool.size), replace=False)
+    # the residents' own preferred kinds, or a crowd all after one or two kinds
+    kinds = preferred_kind(r, who) if not crowd else rng.choice(np.int8([0, 5]), who.size).astype(np.int8)
+    saved = (r.group.copy(), r.group_since.copy(), r.group_accompanied.copy(), g.members.copy(),
+             m.unmet_by_kind.copy())
+
+    def state():
+        return (r.group.copy(), r.group_since.copy(), r.group_accompanied.copy(), g.members.copy(),
+                m.unmet_by_kind.copy())
+
+    def restore():
+        r.group, r.group_since, r.group_accompanied, g.members = saved[:4]
+        m.unmet_by_kind[:] = saved[4]
+
+    try:
+        fast = allocate_places(m, who.copy(), kinds.copy(), programmes=programmes)
+        after_fast = state()
+        restore()
+        plain = _allocate_places_plain(m, who.copy(), kinds.copy(), programmes=programmes)
+        after_plain = state()
+    finally:
+        restore()
+    assert np.array_equal(fast, plain) and fast.dtype == plain.dtype
+    assert all(np.array_equal(a, b) for a, b in zip(after_fast, after_plain, strict=True))
+
+
+def _poisson_from_uniform_plain(u, lam, max_k=200):
+    """The inversion as first written: every resident's cumulative probability, k by k."""
+    lam = np.asarray(lam, np.float64)
+    u = np.asarray(u).astype(np.float64)
+    k = np.zeros(lam.shape, np.int32)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    idx = np.flatnonzero(u >= cdf)
+    for j in range(1, max_k + 1):
+        if not idx.size:
+            break
+        k[idx] = j
+        p[idx] = p[idx] * lam[idx] / j
+        cdf[idx] += p[idx]
+        idx = idx[u[idx] >= cdf[idx]]
+    return k
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3000), st.floats(0.0, 12.0))
+def test_poisson_counts_match_the_plain_inversion(seed, n, lam_max):
+    """``poisson_from_uniform`` (skips residents with u < 1 - lam) gives the plain
+    inversion's counts, uniform by uniform, including large means and uniforms next to 1."""
+    from spsim.model.mechanisms.help_seeking import poisson_from_uniform
+
+    rng = np.random.default_rng(seed)
+    u = rng.random(n, dtype=np.float32)
+    u[: n // 10] = np.float32(1) - np.float32(2**-24) * rng.integers(1, 4, n // 10)
+    lam = rng.uniform(0, lam_max, n) * (rng.random(n) < 0.7)
+    assert np.array_equal(poisson_from_uniform(u, lam), _poisson_from_uniform_plain(u, lam))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .tables import popcount8
+
 
 class ResidentHistory:
     """Per-resident weekly record of GP consultations (counts, one byte per resident per week),
@@ -19,10 +21,13 @@ class ResidentHistory:
     SWEMWBS with measurement noise, :mod:`spsim.model.instruments`, one byte each; the noise comes
     from the ``history_instruments`` stream, so the model's luck is untouched and two runs on the
     same seed get the same noise), plus each resident's first referral and first intake week.
-    50,000 residents x 4 years is about 42 MB."""
+    ``needs`` is the number of non-medical needs a resident has at the end of each week, as the
+    social-needs checklist of a baseline questionnaire would report it (assumption: reported as
+    they are; social-needs screening tools such as the AHC HRSN screen ask about housing, money,
+    work and isolation in this way). 50,000 residents x 4 years is about 56 MB."""
 
-    outcomes = ("gp", "ae", "lonely", "social", "ucla3", "life_satisfaction", "swemwbs")
-    counted = ("gp",)
+    outcomes = ("gp", "ae", "lonely", "social", "ucla3", "life_satisfaction", "swemwbs", "needs")
+    counted = ("gp", "needs")
     observed = ("ucla3", "life_satisfaction", "swemwbs")
 
     def init(self, model) -> None:
@@ -44,6 +49,7 @@ class ResidentHistory:
         self.bits["ae"][t] = np.packbits(model.ae_this_week)
         self.bits["lonely"][t] = np.packbits(model.residents.lonely)
         self.bits["social"][t] = np.packbits(model.seen_social)
+        self.bits["needs"][t] = popcount8(model.residents.needs)
         from .instruments import INSTRUMENTS, observe
 
         obs = observe(model, model.streams["history_instruments"].random((len(INSTRUMENTS), self.n)))

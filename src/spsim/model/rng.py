@@ -121,22 +121,29 @@ def _mix(z: int) -> int:
     return z ^ (z >> 31)
 
 
+#: the same constants as numpy scalars, made once (keyed luck is asked for about 30 times a week)
+_U_GOLDEN, _U_C1, _U_C2 = np.uint64(_GOLDEN), np.uint64(_C1), np.uint64(_C2)
+_U_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(40))
+_F_2M24 = np.float32(2.0 ** -24)
+
+
 def keyed_uniforms(key: int, idx: np.ndarray) -> np.ndarray:
     """Uniforms in [0, 1) (float32, 24 bits like ``Generator.random``) for the integers ``idx``:
     SplitMix64 at position ``idx`` of the sequence whose state starts at ``key``."""
+    s30, s27, s31, s40 = _U_SHIFTS
     z = np.asarray(idx).astype(np.uint64)
-    z *= np.uint64(_GOLDEN)
+    z *= _U_GOLDEN
     z += np.uint64((key + _GOLDEN) & _M64)
     t = np.empty_like(z)
-    for shift, mult in ((30, _C1), (27, _C2)):
-        np.right_shift(z, np.uint64(shift), out=t)
+    for shift, mult in ((s30, _U_C1), (s27, _U_C2)):
+        np.right_shift(z, shift, out=t)
         z ^= t
-        z *= np.uint64(mult)
-    np.right_shift(z, np.uint64(31), out=t)
+        z *= mult
+    np.right_shift(z, s31, out=t)
     z ^= t
-    z >>= np.uint64(40)  # the top 24 bits
+    z >>= s40  # the top 24 bits
     out = np.empty(z.shape, np.float32)
-    np.multiply(z, np.float32(2.0 ** -24), out=out, dtype=np.float32, casting="unsafe")
+    np.multiply(z, _F_2M24, out=out, dtype=np.float32, casting="unsafe")
     return out
 
 

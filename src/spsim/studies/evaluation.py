@@ -80,7 +80,8 @@ def _run_arm(cfg: Config, replicate: int) -> ArmData:
                                    analyzers=[hist])
     model.run()
     r = model.residents
-    return ArmData(hist, {k: getattr(r, k).copy() for k in ("age_band", "ltc", "deprivation", "lives_alone")})
+    seen = ("age_band", "ltc", "deprivation", "lives_alone", "practice")  # what a study's records show
+    return ArmData(hist, {k: getattr(r, k).copy() for k in seen})
 
 
 def _windows(t0: np.ndarray, length: int) -> tuple[tuple[np.ndarray, int], tuple[np.ndarray, int]]:

@@ -21,12 +21,17 @@ The design here is the one methodologists recommend for treatment that starts at
    social need in weeks ``t-12..t-1`` and in week ``t`` (assumption: the GP record's reason code shows
    it, as coded psychosocial problems do), and the baseline questionnaire's UCLA-3 score (observed,
    with its measurement noise: it carries how deep and lasting the loneliness is, which decides both
-   who is referred for it and their later health).
+   who is referred for it and their later health), and the questionnaire's social-needs checklist
+   (the number of non-medical needs now: debt, housing, employment, ...; assumption: reported as
+   they are).
 3. **Propensity.** A logistic regression of being referred in week ``t`` on those features, fitted on
    the cohort (at their index weeks) and, for each of them, ``CONTROLS_PER_CASE`` residents drawn at
    random from the same risk set.
-4. **Matching.** Exactly on a consultation for a social need in week ``t``, loneliness at ``t``, any
-   consultation in week ``t`` (GPs refer lonely patients at medical consultations too) and
+4. **Matching.** Exactly on the general practice (a practice's willingness to refer and its
+   appointments differ, and change over time), a consultation for a social need in week ``t``,
+   loneliness at ``t``, any consultation in week ``t`` (GPs refer lonely patients at medical
+   consultations too), the number of needs on the checklist (0, 1, 2+: people are referred with
+   needs that then go on raising their consultations, so controls without them fall more), and
    the bands of GP consultations (0-2, 3-5, 6-9, 10-14, 15+: a subgroup such as frequent attenders,
    10 or more, then compares like with like) and A&E attendances (0, 1, 2+) in the year to ``t``; within that, the
    nearest candidate on the logit of the propensity score, with replacement, inside a caliper of
@@ -49,7 +54,7 @@ STRATUM = 1000.0  # spacing of the exact-match strata in the sort key
 FEATURES = (
     "age_under_25", "age_65_plus", "ltc", "deprivation", "lives_alone", "lonely_now", "lonely_6m_before",
     "gp_weeks_51_to_13_before", "gp_weeks_12_to_1_before", "gp_this_week", "ae_year_before",
-    "social_weeks_12_to_1_before", "social_this_week", "ucla3_now",
+    "social_weeks_12_to_1_before", "social_this_week", "ucla3_now", "needs_now",
 )
 
 #: matched exactly: a consultation for a social need this week, loneliness now, and any consultation
@@ -62,16 +67,25 @@ GP_YEAR_BANDS = (3, 6, 10, 15)
 #: and A&E attendances in that year (0, 1, 2+): rare events the propensity score alone left unbalanced
 #: (the cohort had 0.53 a year before referral against its controls' 0.48 on the default town)
 AE_YEAR_BANDS = (1, 2)
+#: and the needs on the baseline checklist (0, 1, 2+). Without it, with an inert service, 60 studies
+#: of 3,000 residents had a mean GP estimate of +0.60 consultations a year (z = 3.5, 8 of 60 found an
+#: effect): the cohort had 1.11 needs at referral against its controls' 0.84 and more need-weeks after
+NEEDS_BANDS = (1, 2)
 
 
-def stratum(history, who: np.ndarray, t: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The exact-match stratum of each row of ``x`` (features of residents ``who`` at weeks ``t``)."""
+def stratum(history, residents: dict[str, np.ndarray], who: np.ndarray, t: np.ndarray,
+            x: np.ndarray) -> np.ndarray:
+    """The exact-match stratum of each row of ``x`` (features of residents ``who`` at weeks ``t``):
+    one integer for the practice, the bands and the 0/1 features together."""
     start = np.asarray(t) - YEAR + 1
     gp = np.searchsorted(np.asarray(GP_YEAR_BANDS), history.window_counts("gp", who, start, YEAR), side="right")
     ae = np.searchsorted(np.asarray(AE_YEAR_BANDS), history.window_counts("ae", who, start, YEAR), side="right")
-    key = gp * (len(AE_YEAR_BANDS) + 1) + ae
+    needs = np.searchsorted(np.asarray(NEEDS_BANDS), x[:, FEATURES.index("needs_now")], side="right")
+    key = residents["practice"][who].astype(np.int64)
+    for band, edges in ((gp, GP_YEAR_BANDS), (ae, AE_YEAR_BANDS), (needs, NEEDS_BANDS)):
+        key = key * (len(edges) + 1) + band
     for j in EXACT:  # 0/1 features
-        key = key * 2 + x[:, j]
+        key = key * 2 + x[:, j].astype(np.int64)
     return key
 
 
@@ -104,6 +118,7 @@ def features(history, residents: dict[str, np.ndarray], who: np.ndarray, t: np.n
         wc("social", who, t - 12, 12),
         wc("social", who, t, 1) > 0,
         wc("ucla3", who, t, 1),  # the baseline questionnaire's UCLA-3 (observed, with its noise)
+        wc("needs", who, t, 1),  # and its social-needs checklist
     ]
     return np.column_stack([np.asarray(c, np.float64) for c in cols])
 
@@ -148,8 +163,9 @@ def match(history, residents: dict[str, np.ndarray], cohort: np.ndarray, t0: np.
     caliper = CALIPER_SD * float(np.std(model.decision_function(x)))
     coef = dict(zip(FEATURES, map(float, model[-1].coef_[0]), strict=True))
 
-    # match within exact strata (a social consultation this week, lonely now, any consultation) on the logit
-    exact_case = stratum(history, cohort, t0, x_case)
+    # match within exact strata (practice, bands, a social consultation this week, lonely now, any
+    # consultation) on the logit
+    exact_case = stratum(history, residents, cohort, t0, x_case)
     for t in weeks:
         mine = np.flatnonzero(t0 == t)
         risk = _risk_set(first, int(t))
@@ -157,7 +173,7 @@ def match(history, residents: dict[str, np.ndarray], cohort: np.ndarray, t0: np.
             continue
         xr = features(history, residents, risk, t)
         lr = model.decision_function(xr)
-        exact_risk = stratum(history, risk, np.full(risk.size, t), xr)
+        exact_risk = stratum(history, residents, risk, np.full(risk.size, t), xr)
         # one sorted key: the stratum, then the logit inside it (logits are far inside +-STRATUM/2)
         key_risk = exact_risk * STRATUM + np.clip(lr, -STRATUM / 4, STRATUM / 4)
         order = np.argsort(key_risk, kind="stable")
