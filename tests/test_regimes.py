@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -41,6 +42,11 @@ def test_regimes_side_by_side_equal_each_regimes_own_comparison(tmp_path):
     alone = tmp_path / "alone-weak"
     assert main(_args(alone, weak)) == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "weak" / "comparison.csv"), pd.read_csv(alone / "comparison.csv"))
+    # and its report names the options that regime ran with (its own posterior, not the list)
+    def settings_shown(path):
+        return re.findall(r"<code>--set [^<]*</code>", path.read_text())
+
+    assert settings_shown(out / "weak" / "report.html") == settings_shown(alone / "report.html")
     for regime in ("strong", "weak"):
         mine = pd.read_csv(out / regime / "comparison.csv")
         assert (out / regime / "report.html").is_file()

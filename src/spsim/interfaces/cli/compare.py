@@ -12,7 +12,7 @@ import pandas as pd
 from ... import __version__
 from ...errors import UsageError
 from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
-from ...model.config import to_dict
+from ...model.config import simulation_overrides, to_dict
 from ...model.scaling import describe, scale_place
 from ...studies.compare import load_scenarios, run_comparison
 from ...studies.planning import fte_needed
@@ -57,11 +57,12 @@ def add_parser(sub) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     if args.posterior is not None and "," in args.posterior:
         return _compare_regimes(args)
-    say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
-    scenarios = load_scenarios(args.configs, args.baseline, args.overrides, args.overlay, options=run_options(args))
+    say = _say(args)
+    options = run_options(args)
+    scenarios = load_scenarios(args.configs, args.baseline, args.overrides, args.overlay, options=options)
     out = out_dir(args, scenarios[0].cfg, "-compare")
     claim_output(out, "compare", replace=args.replace)
-    comp, report, info = _run_one(args, scenarios, say)
+    comp, report, info = _run_one(args, scenarios, options, say)
     atomic_output(out, lambda tmp: _write_one(tmp, comp, report, info), kind="compare")
     if not args.quiet:
         print(report.text_summary)
@@ -82,17 +83,16 @@ def _compare_regimes(args: argparse.Namespace) -> int:
         names = parse_regimes(args.posterior)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    say = (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
-    extra = run_options(args)
-    per, labels = {}, {}
+    say = _say(args)
+    per, labels, options = {}, {}, {}
     for spec in names:  # every posterior checked before anything runs or is written
-        opts = [o for o in extra if not o.startswith("simulation.posterior=")] + [f"simulation.posterior={spec}"]
+        opts = simulation_overrides(args.seed, args.weeks, args.replicates, spec)  # this regime's run options
         scenarios = load_scenarios(args.configs, args.baseline, args.overrides, args.overlay, options=opts)
         label = resolve(spec)[1]  # the built-in name, or the file's stem: a folder and a column name
         if label in per:
             raise UsageError(f"--posterior {args.posterior!r}: two posteriors are both called {label!r}; "
                              "rename one file")
-        per[label], labels[label] = scenarios, spec
+        per[label], labels[label], options[label] = scenarios, spec, opts
     names = list(per)
     first = per[names[0]]
     out = out_dir(args, first[0].cfg, "-compare")
@@ -100,7 +100,7 @@ def _compare_regimes(args: argparse.Namespace) -> int:
     runs = {}
     for name in names:
         say(f"regime {name}: {len(per[name])} scenarios x {first[0].cfg.simulation.replicates} replicates")
-        runs[name] = _run_one(args, per[name], say)
+        runs[name] = _run_one(args, per[name], options[name], say)
     frame = regimes_table({n: runs[n][0].table for n in names})
     regimes = [{"name": n, "believes": list(runs[n][0].posterior.get("provenance", {}).get("believes", [])),
                 "sets": runs[n][0].posterior["distinct_sets_used"], "sha256": runs[n][0].posterior["sha256"],
@@ -128,8 +128,14 @@ def _compare_regimes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_one(args: argparse.Namespace, scenarios, say):
-    """One comparison of ``scenarios``: (Comparison, Report, run.json's record)."""
+def _say(args: argparse.Namespace):
+    """Progress notes on standard error, or nothing with ``--quiet``."""
+    return (lambda *a: None) if args.quiet else (lambda msg: print(f"spsim compare: {msg}", file=sys.stderr))
+
+
+def _run_one(args: argparse.Namespace, scenarios, options: list[str], say):
+    """One comparison of ``scenarios``, loaded with the run ``options`` (``simulation.*``; under
+    several posteriors, this regime's own): (Comparison, Report, run.json's record)."""
     for sc in scenarios[1:]:
         for key, have, used in sc.adjusted:
             say(f"'{sc.name}' ({sc.source}) uses the baseline's {key} = {used} (its file gives {have}), "
@@ -150,7 +156,7 @@ def _run_one(args: argparse.Namespace, scenarios, say):
                    file=sys.stderr, disable=None, leave=False)
     try:
         comp = run_comparison(scenarios, args.workers, (lambda _r: bar.update(1)) if bar is not None else None)
-        comp.overrides, comp.overlays = [*args.overrides, *run_options(args)], [str(o) for o in args.overlay]
+        comp.overrides, comp.overlays = [*args.overrides, *options], [str(o) for o in args.overlay]
         if args.max_wait is not None:
             comp.max_wait, comp.max_wait_given = float(args.max_wait), True
             for sc in scenarios:
