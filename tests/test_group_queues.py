@@ -176,10 +176,48 @@ def test_warm_start_settles_the_group_sector_and_keeps_common_random_numbers():
     # the sector has run: groups have folded and been replaced, ages are spread
     assert (warm.groups.started_week < 0).any()
     assert warm.groups.n > cold.groups.n
-    # a lever outside the group sector does not change the warmed-up groups (same luck, same rules)
+    # a lever the warm start does not read does not change the warmed-up groups (same luck, same
+    # rules); the service's capacity does (its stand-in: test below)
     other = make_model(small_config({"population.size": 3000, "groups.warm_start_weeks": 104,
-                                     "link_workers.fte": 0.5}))
+                                     "practices.recognition": 0.5}))
     assert np.array_equal(other.residents.group, warm.residents.group)
     assert np.array_equal(other.residents.volunteer_group, warm.residents.volunteer_group)
     assert np.array_equal(other.groups.funds, warm.groups.funds)
     assert other.streams.states() == warm.streams.states()
+
+
+def _warm(**dotted):
+    return make_model(small_config({"population.size": 4000, "groups.warm_start_weeks": 104, **dotted}))
+
+
+def test_the_warm_start_stands_in_for_a_service_at_capacity():
+    """The service is held still during the warm start but its discharges are stood in, so the
+    spillover volunteers a running service makes are there when the burn-in starts: none without
+    caseload places or without spillover, more with more places; the stand-ins are residents the
+    referral step could refer, drawn from the warm start's own luck (the same residents for the
+    same seed), and nobody is left marked as discharged when the burn-in starts."""
+    from spsim.model.mechanisms.link_work import StandIn
+
+    def spill_volunteers(m):
+        return int(np.count_nonzero(m.residents.volunteer_group >= 0))
+
+    none = _warm(**{"link_workers.fte": 0.0})
+    no_spill = _warm(**{"volunteering.spillover": 0.0})
+    off = _warm(**{"groups.warm_start_discharges_per_place_week": 0.0})
+    base, more = _warm(), _warm(**{"link_workers.fte": 3.0})
+    assert spill_volunteers(none) == spill_volunteers(no_spill) == spill_volunteers(off)
+    assert spill_volunteers(none) < spill_volunteers(base) < spill_volunteers(more)
+    assert not base.discharged.any()
+
+    m = _warm(**{"groups.warm_start_weeks": 0})
+    s = StandIn(m)
+    r = m.residents
+    assert s.cand.size and (((r.needs[s.cand] != 0) | r.lonely[s.cand]).all())
+    places = int((m.link_workers.caseload_cap * m.link_workers.in_post).sum())
+    assert s.p * s.cand.size == pytest.approx(places * m.cfg.groups.warm_start_discharges_per_place_week)
+    u = m.streams.draws("group_warm_start", 0, r.n, -5, part=7)
+    weeks = [s.discharged(m.streams.draws("group_warm_start", 0, r.n, -w, part=7)).sum() for w in range(1, 53)]
+    assert np.array_equal(s.discharged(u), StandIn(m).discharged(u))
+    # a year of stand-in discharges is Binomial around the rate: within 4 SD
+    rate = 52 * places * m.cfg.groups.warm_start_discharges_per_place_week
+    assert abs(sum(weeks) - rate) <= 4 * np.sqrt(rate) + 1, (sum(weeks), rate)

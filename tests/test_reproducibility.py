@@ -146,8 +146,11 @@ LEVERS = [
 BUILD_LEVERS = {"groups.count", "connectors.count", "programmes.count"}
 #: levers of the group sector that act during its warm start (the groups step runs for
 #: groups.warm_start_weeks before the burn-in, with the levers on, as in the burn-in): the state at
-#: week 0 is that sector's steady state under them, but every stream stays in step
-WARM_LEVERS = {"community_development.fte", "grants.budget_gbp_per_year"}
+#: week 0 is that sector's steady state under them, but every stream stays in step; the service's
+#: capacity and spillover act there too, through the warm start's stand-in for the service
+#: (link_work.StandIn: its discharges make spillover volunteers)
+WARM_LEVERS = {"community_development.fte", "grants.budget_gbp_per_year", "link_workers.fte", "teams",
+               "volunteering.spillover", "link_workers.effect_on_residents"}
 #: streams drawn only while the place is built
 BUILD_STREAMS = {"population", "network", "connectors", "initial_loneliness", "mesa"}
 RESIDENT_TRAITS = ("age_band", "household", "neighbourhood", "deprivation", "practice", "ltc", "gp_base",

@@ -25,7 +25,7 @@ from ..population import team_specs
 from ..tables import popcount8
 from .base import Mechanism
 from .groups import allocate_places, preferred_kind, queue_for_places
-from .referral import ACTIVE, WAITING
+from .referral import ACTIVE, WAITING, serving_team
 
 
 def leave_link_work(model, mask: np.ndarray) -> None:
@@ -179,3 +179,34 @@ class LinkWork(Mechanism):
 
 def free_none() -> np.ndarray:
     return np.zeros(0, np.int64)
+
+
+
+class StandIn:
+    """A service running at capacity, for the group sector's warm start
+    (``SocialPrescribingModel._warm_start_groups``), while the service itself is held still.
+
+    The warm start assumes the service had run at capacity for years before the burn-in
+    (assumption): each in-post caseload place discharges ``groups.warm_start_discharges_per_place_week``
+    clients a week, drawn from the residents the referral step could refer (a need or lonely, some
+    team serves them: frozen during the warm start, so found once), and the volunteering step's
+    spillover makes of them the volunteers a running service makes. Without it the warm start
+    settled at the group volunteers of a town without a service (55 against 77 at 10,000
+    residents) and the burn-in's two years left them rising for years after."""
+
+    def __init__(self, model):
+        r, w = model.residents, model.link_workers
+        places = int((w.caseload_cap * w.in_post).sum()) if w.n else 0
+        rate = places * model.cfg.groups.warm_start_discharges_per_place_week
+        cand = np.flatnonzero((r.needs != 0) | r.lonely) if rate > 0 else np.zeros(0, np.int64)
+        self.cand = cand[serving_team(model, cand) >= 0]
+        self.p = rate / self.cand.size if self.cand.size else 0.0
+        self.n = r.n
+
+    def discharged(self, u) -> np.ndarray:
+        """This week's stand-in discharges (a mask over residents); ``u`` is the warm start's keyed
+        luck for this step, one number per candidate."""
+        out = np.zeros(self.n, bool)
+        if self.p > 0:
+            out[self.cand[u.at(0, self.cand) < self.p]] = True
+        return out

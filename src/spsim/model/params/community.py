@@ -48,6 +48,8 @@ class GroupParams(Section):
                                         doc="What each referred member costs the group a week, drawn from its reserves")
     warm_start_weeks: int = P(104, ge=0, le=2080, unit="weeks", source="assumption: two years, one volunteer tenure (volunteer_stop_per_year = 0.5), before the two-year burn-in; measured with tests/test_stationary.py (docs/ODD.md 5.9)",
                                 doc="Weeks the group sector runs under its own rules (groups and volunteering steps, the rest of the town held still) before the burn-in, so that it starts at its steady state")
+    warm_start_discharges_per_place_week: float = P(0.2, ge=0, le=1, unit="discharges per in-post caseload place per week", source="measured: a service with a waiting list discharged 0.19-0.22 per in-post caseload place a week (the default town and five local models at 20,000 residents, recorded years 3-7; docs/ODD.md 5.9); that the service ran at capacity before the burn-in is an assumption",
+                                                     doc="Clients the group sector's warm start takes a running service to discharge each week (their spillover volunteers), while the service itself is held still")
     refill_per_year: float = P(1.0, ge=0, le=52, unit="per missing group per year", source="assumption (density-dependent founding, as in organisational ecology: Hannan & Freeman 1989)",
                                doc="Residents start new groups at this rate for each group the place is short of groups.count (venues, organisers and funders freed by closures are taken up again)")
 
