@@ -30,7 +30,7 @@ import numpy as np
 from ..agents import CommunityGroup
 from ..population import new_group_rows, weekly_prob
 from ..tables import GROUP_KINDS, LONELY_KIND, NEED_TO_KIND, NEEDS
-from .base import Mechanism, below
+from .base import Mechanism, below, count_ids
 from .ties import segments
 
 #: kinds of need a wellbeing programme serves: connect, be active, take notice
@@ -176,7 +176,7 @@ def queue_for_places(model, who: np.ndarray, kinds: np.ndarray) -> np.ndarray:
         return who[:0]
     order = np.argsort(r.queue_key[who], kind="stable")
     who, kinds = who[order], kinds[order]
-    waiting = np.bincount(r.group_queue[r.group_queue >= 0], minlength=g.n)
+    waiting = count_ids(r.group_queue, g.n)
     load = waiting / np.maximum(g.places, 1)
     target = np.full(who.size, -1, np.int64)
     for k in np.unique(kinds):  # at most six kinds, not residents
@@ -220,7 +220,8 @@ class Groups(Mechanism):
             release_members(model, finished)
             t["programme_completions"] += int(finished.sum())
             member = r.group >= 0
-        # (members only: the same element-wise rules on the rows that can change)
+        # (members only: the same element-wise rules on the rows that can change; the members'
+        # index list is kept up to date through the step instead of recomputed from the full column)
         mem = np.flatnonzero(member)
         early = (
             (week - r.group_since[mem] < 4)
@@ -229,26 +230,26 @@ class Groups(Mechanism):
         )
         leaving = mem[u.at(0, mem) < gp.leave_per_week + gp.early_leave_low_confidence * early]
         release_members(model, leaving)
+        mem = mem[r.group[mem] >= 0]  # the members who stay: np.flatnonzero(r.group >= 0)
 
         # 2. group volunteers stop; members start volunteering for their group
-        gvol = r.volunteer_group >= 0
-        vol = np.flatnonzero(gvol)
+        vol = np.flatnonzero(r.volunteer_group >= 0)
+        free_mem = mem[r.volunteer_group[mem] < 0]  # members who were not group volunteers
         stop = vol[u.at(1, vol) < below(weekly_prob(gp.volunteer_stop_per_year))]
         r.volunteer_group[stop] = -1
-        mem = np.flatnonzero((r.group >= 0) & ~gvol)
         if g.n:
-            mem = mem[g.fixed_weeks[r.group[mem]] == 0]  # in a community group
-        start = mem[u.at(1, mem) < below(weekly_prob(gp.member_volunteer_per_year))]
+            free_mem = free_mem[g.fixed_weeks[r.group[free_mem]] == 0]  # in a community group
+        start = free_mem[u.at(1, free_mem) < below(weekly_prob(gp.member_volunteer_per_year))]
         r.volunteer_group[start] = r.group[start]
         r.volunteer[start] = True
 
         # 3. volunteers, places, money; closures
         if g.n:
-            self._update_capacity(model)
+            self._update_capacity(model, members=mem)
             community = g.open & (g.fixed_weeks == 0)  # programmes are funded and staffed by the scheme
             g.funds = np.where(community, g.funds + g.income - g.cost, g.funds)
             # referred members pay no subscription: their group carries their cost from its reserves
-            referred = np.bincount(r.group[r.group_referred & (r.group >= 0)], minlength=g.n)
+            referred = np.bincount(r.group[mem[r.group_referred[mem]]], minlength=g.n)
             g.funds = np.where(community, g.funds - gp.referred_member_cost_gbp * referred, g.funds)
             t["cost_referred_members_gbp"] += float(gp.referred_member_cost_gbp * referred[community].sum())
             self._grants(model, community)
@@ -296,18 +297,20 @@ class Groups(Mechanism):
         # 5. the groups' waiting lists are served first; then residents join on their own
         self._serve_waiting_lists(model, queue_u)
         # its own row: reusing the leaving luck made every leaver with u < p_join rejoin the same week
-        joiners = np.flatnonzero((r.group < 0) & (u[0] < below(weekly_prob(gp.self_join_per_year))))
+        joiners = np.flatnonzero(u[0] < below(weekly_prob(gp.self_join_per_year)))
+        joiners = joiners[r.group[joiners] < 0]
         allocate_places(model, joiners, preferred_kind(r, joiners), programmes=False)
 
         # 6. attendance this week (during a lockdown only groups that moved online meet)
         mem = np.flatnonzero(r.group >= 0)
-        r.attended = np.zeros(r.n, bool)
-        r.attended[mem[u.at(3, mem) < gp.attendance]] = True
+        att = mem[u.at(3, mem) < gp.attendance]
         if model.lockdown and g.n:
-            r.attended &= g.online[np.maximum(r.group, 0)]
+            att = att[g.online[r.group[att]]]
+        r.attended = np.zeros(r.n, bool)
+        r.attended[att] = True
         if g.n:
-            g.attendance = np.bincount(r.group[r.attended], minlength=g.n)
-        t["group_attendance"] += int(r.attended.sum())
+            g.attendance = np.bincount(r.group[att], minlength=g.n)
+        t["group_attendance"] += int(att.size)
 
     def _serve_waiting_lists(self, model, u) -> None:
         """Leave the list (a place found otherwise, or gave up), wait again if the group closed,
@@ -339,10 +342,12 @@ class Groups(Mechanism):
         r.group_queue[placed] = -1
         t["group_queue_placed"] += int(placed.size)
 
-    def _update_capacity(self, model) -> None:
+    def _update_capacity(self, model, members: np.ndarray | None = None) -> None:
+        """Recount volunteers and members (``members``: the members' index list, if known) and
+        set places."""
         r, g, gp = model.residents, model.groups, model.cfg.groups
-        g.volunteers = np.bincount(r.volunteer_group[r.volunteer_group >= 0], minlength=g.n)
-        g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
+        g.volunteers = count_ids(r.volunteer_group, g.n)
+        g.members = count_ids(r.group, g.n) if members is None else np.bincount(r.group[members], minlength=g.n)
         run_by_volunteers = np.minimum(gp.max_places, gp.places_per_volunteer * g.volunteers)
         places = np.where(g.fixed_weeks > 0, model.cfg.programmes.places, run_by_volunteers)
         g.places = np.where(g.open, places, 0)
@@ -364,7 +369,7 @@ class Groups(Mechanism):
         out[mem[rank >= g.places[grp]]] = True
         release_members(model, out)
         model.tally["members_displaced"] += int(out.sum())
-        g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
+        g.members = count_ids(r.group, g.n)
 
     def _start_groups(self, model, u, k: int, kinds: np.ndarray | None,
                       rng: np.random.Generator | None = None) -> None:

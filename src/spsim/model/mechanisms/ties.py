@@ -18,6 +18,15 @@ def segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(starts, lengths), np.repeat(lengths, lengths)
 
 
+def attended_group(r, att: np.ndarray) -> np.ndarray:
+    """The group each resident attended this week, -1 none (``att``: the attendees' index list):
+    ``np.where(r.attended, r.group, -1)``, written through the short list (np.where over every
+    resident cost several times more)."""
+    out = np.full(r.n, -1, r.group.dtype)
+    out[att] = r.group[att]
+    return out
+
+
 class Ties(Mechanism):
     """Each resident who attended a group last week (attendance is set at the end of the groups
     step) meets one random co-attendee of the same group (row 0 picks who), and a tie forms with
@@ -41,7 +50,7 @@ class Ties(Mechanism):
             partner = att[pick]
             form = (u.at(1, att) < net.group_tie_prob) & (partner != att)
             new = model.network.group.touch(att[form], partner[form], model.week)
-        model.network.group.refresh_co_attending(np.where(r.attended, r.group, -1), model.week)
+        model.network.group.refresh_co_attending(attended_group(r, att), model.week)
         faded = model.network.group.fade(model.week, net.group_tie_fade_weeks)
         model.tally["ties_formed"] += new
         model.tally["ties_faded"] += faded
