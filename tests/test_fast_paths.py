@@ -297,3 +297,28 @@ def test_poisson_counts_match_the_plain_inversion(seed, n, lam_max):
     u[: n // 10] = np.float32(1) - np.float32(2**-24) * rng.integers(1, 4, n // 10)
     lam = rng.uniform(0, lam_max, n) * (rng.random(n) < 0.7)
     assert np.array_equal(poisson_from_uniform(u, lam), _poisson_from_uniform_plain(u, lam))
+
+
+@given(st.lists(st.integers(-1, 30), max_size=200), st.integers(0, 40))
+def test_count_ids_is_bincount_of_the_set_entries(ids, extra):
+    """``count_ids`` (nonzero, then gather) counts what ``np.bincount(ids[ids >= 0])`` counts."""
+    from spsim.model.mechanisms.base import count_ids
+
+    a = np.array(ids, np.int32)
+    n = (int(a.max()) + 1 if a.size else 0) + extra
+    got = count_ids(a, n)
+    assert np.array_equal(got, np.bincount(a[a >= 0], minlength=n))
+    assert got.dtype == np.bincount(a[a >= 0], minlength=n).dtype
+
+
+@given(st.sets(st.integers(0, 500), max_size=120), st.data())
+def test_without_is_setdiff1d_of_a_subset(values, data):
+    """``without(idx, sub)`` (binary search and delete) is ``np.setdiff1d(idx, sub, assume_unique=True)``
+    for an ascending index list and any subset of it, in any order."""
+    from spsim.model.mechanisms.base import without
+
+    idx = np.array(sorted(values), np.int64)
+    sub = np.array(data.draw(st.lists(st.sampled_from(sorted(values)), unique=True)) if values else [], np.int64)
+    got = without(idx, sub)
+    assert np.array_equal(got, np.setdiff1d(idx, sub, assume_unique=True))
+    assert got.dtype == idx.dtype

@@ -40,7 +40,7 @@ import numpy as np
 
 from ..population import weekly_prob
 from ..tables import popcount8
-from .base import Mechanism, below
+from .base import Mechanism, below, without
 from .groups import allocate_places, preferred_kind
 
 WAITING, ACTIVE = 1, 2
@@ -62,7 +62,7 @@ def update_willingness(model, state: dict) -> None:
     """Practices' willingness to refer follows a target set by what they see of the service."""
     c, pr = model.cfg, model.practices
     pc, mem = c.practices, c.demand.gp_memory_weeks
-    k = np.bincount(model.residents.practice[model.discharged], minlength=pr.n)
+    k = np.bincount(model.residents.practice[np.flatnonzero(model.discharged)], minlength=pr.n)
     fed = state["fed_back"]
     fed += (52.0 * k - fed) / mem  # discharges fed back per year, smoothed
     target = pc.referral_max - (pc.referral_max - pc.referral) * (1.0 - pc.feedback_gain) ** fed
@@ -74,8 +74,9 @@ def serving_team(model, who: np.ndarray) -> np.ndarray:
     """Team (0 main, 1.. extra) that would take each resident in ``who``, -1 if none."""
     r, c = model.residents, model.cfg
     team = np.full(who.size, -1, np.int8)
-    units = popcount8(r.needs[who]) + r.lonely[who]
-    age = r.age_band[who]
+    if c.teams:
+        units = popcount8(r.needs[who]) + r.lonely[who]
+        age = r.age_band[who]
     for k, t in reversed(list(enumerate(c.teams, start=1))):  # the first listed team wins
         if t.fte > 0:
             ok = np.isin(age, t.age_bands) & (units >= t.min_needs)
@@ -179,19 +180,19 @@ class Referral(Mechanism):
             listed = open_idx[on_list]
             p = min(effort * (1.0 - d.inreach_groups_share) / max(listed.size, 1), 1.0)
             hit = listed[v.at(0, listed) < p]
-            rest = open_idx if hit.size == 0 else np.setdiff1d(open_idx, hit, assume_unique=True)
+            rest = without(open_idx, hit)
             members = rest[r.group[rest] >= 0]
             p = min(effort * d.inreach_groups_share / max(members.size, 1), 1.0)
             hit_g = members[v.at(1, members) < p]
             counts["inreach"], counts["groups"] = hit.size, hit_g.size
             found += [hit, hit_g]
-            open_idx = np.setdiff1d(rest, hit_g, assume_unique=True)
+            open_idx = without(rest, hit_g)
         p_vcs = below(weekly_prob(d.vcs_per_year) / discourage)
         # (keyed luck: drawn for the residents each route can refer, the same numbers as for all)
         practical = open_idx[(r.needs[open_idx] & PRACTICAL_NEEDS) != 0]
         vcs = practical[v.at(2, practical) < p_vcs]
         p_sc = below(weekly_prob(d.social_care_per_year) / discourage)
-        not_vcs = open_idx if vcs.size == 0 else np.setdiff1d(open_idx, vcs, assume_unique=True)
+        not_vcs = without(open_idx, vcs)
         frail = not_vcs[(r.age_band[not_vcs] == 2) & r.ltc[not_vcs]]
         sc = frail[v.at(3, frail) < p_sc]
         counts["vcs"], counts["social_care"] = int(vcs.size), int(sc.size)
@@ -203,19 +204,19 @@ class Referral(Mechanism):
         refused = np.zeros(r.n, bool)
         ref_idx = np.flatnonzero(referred)
         refused[ref_idx[u.at(2, ref_idx) < rp.refusal]] = True
-        accepted = referred & ~refused
+        accepted = ref_idx[~refused[ref_idx]]  # (index lists: a few dozen of the residents)
 
-        r.times_referred[referred] += 1
+        r.times_referred[ref_idx] += 1
         r.lw_eligible_from[refused] = week + rp.cooldown_weeks
         r.lw_status[accepted] = WAITING
         r.lw_since[accepted] = week
         r.lw_team[accepted] = team[accepted]
         model.referred_this_week = referred
         model.refused_this_week = refused  # for outcomes by group (model/breakdown.py)
-        t["referrals"] += int(referred.sum())
+        t["referrals"] += int(ref_idx.size)
         for route, mask in zip(ROUTES[:4], (by_gp, by_self, by_connector, by_outreach), strict=True):
             t["referrals_" + route] += int(np.count_nonzero(mask))
         for route in ROUTES[4:]:
             t["referrals_" + route] += int(counts.get(route, 0))
-        t["referrals_refused"] += int(refused.sum())
-        t["referrals_accepted"] += int(accepted.sum())
+        t["referrals_refused"] += int(ref_idx.size - accepted.size)
+        t["referrals_accepted"] += int(accepted.size)
