@@ -78,24 +78,25 @@ class LinkWork(Mechanism):
         required = r.lw_planned[act] + r.lw_accompanied[act]
         goals_met = ((r.lw_contacts[act] >= min(lw.contacts_min, lw.effective_dose))
                      & (r.needs[act] == 0) & ~r.lonely[act])
+        done_idx = act[(r.lw_contacts[act] >= required) | goals_met]  # (index lists: a few clients)
         done = np.zeros(r.n, dtype=bool)
-        done[act[(r.lw_contacts[act] >= required) | goals_met]] = True
-        if done.any():
+        done[done_idx] = True
+        if done_idx.size:
             pr = model.practices
-            pr.feedback = pr.feedback + np.bincount(r.practice[done], minlength=pr.n)
-            workers.supported = workers.supported + np.bincount(r.lw_worker[done], minlength=workers.n)
-            r.times_supported[done] += 1
+            pr.feedback = pr.feedback + np.bincount(r.practice[done_idx], minlength=pr.n)
+            workers.supported = workers.supported + np.bincount(r.lw_worker[done_idx], minlength=workers.n)
+            r.times_supported[done_idx] += 1
         t["lw_goals_met"] += int(np.count_nonzero(goals_met & (r.lw_contacts[act] < required)))
-        leave_link_work(model, done)
+        leave_link_work(model, done_idx)
         model.discharged = done
 
         # intake from the waiting list into free caseload places of workers at work, team by team
-        workers.clients = np.bincount(r.lw_worker[r.lw_status == ACTIVE], minlength=workers.n)
+        workers.clients = np.bincount(r.lw_worker[np.flatnonzero(r.lw_status == ACTIVE)], minlength=workers.n)
         free = np.where(away, 0, np.maximum(workers.caseload_cap - workers.clients, 0)) if workers.n else free_none()
         waiting = np.flatnonzero(r.lw_status == WAITING)
         cap_total = max(int((workers.caseload_cap * workers.in_post).sum()), 1) if workers.n else 1
         pressure = 1.0 + lw.pressure_shortening * min(waiting.size / cap_total, 1.0)
-        takes, engaged = [], []
+        takes, engaged, refused = [], [], []
         for team in np.unique(workers.team):
             queue = waiting[r.lw_team[waiting] == team]
             mine = np.flatnonzero(workers.team == team)
@@ -107,23 +108,24 @@ class LinkWork(Mechanism):
             else:
                 order = np.lexsort((r.queue_key[queue], r.lw_since[queue]))
             take = queue[order[: int(free[mine].sum())]]
-            eng = take[u.at(1, take) < lw.engagement]
+            engages = u.at(1, take) < lw.engagement
+            eng = take[engages]
             slots = np.repeat(mine, free[mine])[: eng.size]
             r.lw_worker[eng] = slots
             takes.append(take)
             engaged.append(eng)
+            refused.append(take[~engages])
         take = np.concatenate(takes) if takes else np.zeros(0, np.int64)
         eng = np.concatenate(engaged) if engaged else np.zeros(0, np.int64)
         waits = week - r.lw_since[take]
         model.taken_on, model.taken_on_waits = take, waits  # for outcomes by group (model/breakdown.py)
-        not_engaged = np.zeros(r.n, dtype=bool)
-        not_engaged[np.setdiff1d(take, eng, assume_unique=True)] = True
-        leave_link_work(model, not_engaged)
+        if refused:
+            leave_link_work(model, np.concatenate(refused))  # taken on, never engaged
         r.lw_status[eng] = ACTIVE
         r.lw_contacts[eng] = 1
         r.lw_since[eng] = week
         r.lw_planned[eng] = self.plan(model, eng, pressure)
-        workers.clients = np.bincount(r.lw_worker[r.lw_status == ACTIVE], minlength=workers.n)
+        workers.clients = np.bincount(r.lw_worker[np.flatnonzero(r.lw_status == ACTIVE)], minlength=workers.n)
         model.intake_this_week = np.zeros(r.n, dtype=bool)
         model.intake_this_week[eng] = True
         if lw.effective_dose == 1:
@@ -154,7 +156,7 @@ class LinkWork(Mechanism):
 
         t["lw_reneged"] += int(reneged.size)
         t["lw_dropouts"] += int(dropped.size)
-        t["clients_supported"] += int(done.sum())
+        t["clients_supported"] += int(done_idx.size)
         t["lw_taken_on"] += int(take.size)
         t["lw_intake"] += int(eng.size)
         t["lw_not_engaged"] += int(take.size - eng.size)
