@@ -322,3 +322,54 @@ def test_without_is_setdiff1d_of_a_subset(values, data):
     got = without(idx, sub)
     assert np.array_equal(got, np.setdiff1d(idx, sub, assume_unique=True))
     assert got.dtype == idx.dtype
+
+
+def _loneliness_switch_plain(mech, model, u):
+    """``Loneliness.step``'s switch as first written: everyone's float64 rate (onset, recovery for
+    the lonely), then the residents with u below it."""
+    from spsim.model.population import WEEKS_PER_YEAR
+
+    r = model.residents
+    lonely = r.lonely
+    lonely_contacts = model.network.count_flagged_neighbours(lonely)
+    rate = mech.onset(model, lonely_contacts, mech.flags(r))
+    lone = np.flatnonzero(lonely)
+    if lone.size:
+        other = model.network.degree_of(lone) - lonely_contacts[lone]
+        rate[lone] = mech.recovery(model, lone, other)
+    rate /= WEEKS_PER_YEAR
+    u0 = u[0]
+    cand = np.flatnonzero(u0 < rate)
+    return cand[u0[cand] < -np.expm1(-rate[cand])]
+
+
+@pytest.mark.parametrize("dotted", [
+    {},
+    # a lockdown (passing multiplier and contact weight) and strong contagion, so that contagion
+    # decides who is near the bound
+    {"shock.start_week": 1, "shock.weeks": 6, "shock.contact_multiplier": 0.3,
+     "loneliness.contagion_per_year": 2.0, "loneliness.onset_per_year": 0.3},
+])
+def test_loneliness_bounded_onset_switches_who_the_plain_whole_array_rule_switches(dotted):
+    """The step computes exact rates only for the lonely and for residents below a float32 bound on
+    onset; week by week it switches exactly the residents the plain rule switches."""
+    from spsim.model.mechanisms.loneliness import Loneliness
+
+    m = make_model(small_config({"population.size": 3000, **dotted}))
+    mech = next(x for x in m.mechanisms if isinstance(x, Loneliness))
+    switched = 0
+    for _ in range(14):
+        m.tally.clear()
+        for x in m.mechanisms:
+            luck = m.luck(x)
+            if x is mech:
+                before = m.residents.lonely.copy()
+                want = np.sort(_loneliness_switch_plain(mech, m, luck))
+                mech.step(m, luck)
+                got = np.flatnonzero(before != m.residents.lonely)
+                assert np.array_equal(got, want)
+                switched += got.size
+            else:
+                x.step(m, luck)
+        m.week += 1
+    assert switched > 20  # onsets and recoveries happened
