@@ -373,3 +373,24 @@ def test_loneliness_bounded_onset_switches_who_the_plain_whole_array_rule_switch
                 x.step(m, luck)
         m.week += 1
     assert switched > 20  # onsets and recoveries happened
+
+
+@given(st.lists(st.integers(-(2**40), 2**40), max_size=300))
+def test_sorted_unique_is_np_unique(keys):
+    from spsim.model.network import sorted_unique
+
+    a = np.array(keys, np.int64)
+    got = sorted_unique(a)
+    assert np.array_equal(got, np.unique(a)) and got.dtype == np.unique(a).dtype
+
+
+@given(st.lists(st.integers(0, 3), max_size=300), st.integers(1, 3))
+def test_flatnonzero_is_numpys_for_one_dimensional_arrays(values, step):
+    """``base.flatnonzero`` (the array's own nonzero) gives np.flatnonzero's indices, also on a
+    strided view, for bools and integers."""
+    from spsim.model.mechanisms.base import flatnonzero
+
+    a = np.array(values, np.int8)
+    for x in (a, a != 0, a[::step], (a == 2)[::step]):
+        got = flatnonzero(x)
+        assert np.array_equal(got, np.flatnonzero(x)) and got.dtype == np.flatnonzero(x).dtype

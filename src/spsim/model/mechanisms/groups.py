@@ -30,7 +30,7 @@ import numpy as np
 from ..agents import CommunityGroup
 from ..population import new_group_rows, weekly_prob
 from ..tables import GROUP_KINDS, LONELY_KIND, NEED_TO_KIND, NEEDS
-from .base import Mechanism, below, count_ids
+from .base import Mechanism, below, count_ids, flatnonzero
 from .ties import segments
 
 #: kinds of need a wellbeing programme serves: connect, be active, take notice
@@ -77,7 +77,7 @@ def _fill(model, who: np.ndarray, groups_ok: np.ndarray) -> tuple[np.ndarray, np
     if total == 0:
         return who[:0], who[:0]
     k = min(total, who.size)
-    ids = np.flatnonzero(free)
+    ids = flatnonzero(free)
     return who[:k], _round_robin(ids, free[ids], k)
 
 
@@ -95,19 +95,19 @@ def _fill_by_kind(model, who: np.ndarray, kinds: np.ndarray, groups_ok: np.ndarr
     order; the r-th resident (in order) looking for kind k takes kind k's r-th place."""
     g = model.groups
     free = np.where(groups_ok, free_places(model), 0)
-    ids = np.flatnonzero(free)
+    ids = flatnonzero(free)
     left = free[ids]
     grp = np.repeat(ids, left)  # one entry per free place
-    rnd = np.arange(grp.size) - np.repeat(np.cumsum(left) - left, left)  # its round
+    rnd = np.arange(grp.size) - np.repeat(left.cumsum() - left, left)  # its round
     gk = g.kind[grp]
     grp = grp[np.lexsort((grp, rnd, gk))]  # places by kind, then round, then group
     n_kinds = len(GROUP_KINDS)
     places = np.bincount(gk, minlength=n_kinds)  # free places of each kind
-    first_place = np.cumsum(places) - places
-    by_kind = np.argsort(kinds, kind="stable")  # residents by kind, in order within a kind
+    first_place = places.cumsum() - places
+    by_kind = kinds.argsort(kind="stable")  # residents by kind, in order within a kind
     wanted = kinds[by_kind].astype(np.intp)
     looking = np.bincount(wanted, minlength=n_kinds)
-    rank = np.arange(wanted.size) - (np.cumsum(looking) - looking)[wanted]
+    rank = np.arange(wanted.size) - (looking.cumsum() - looking)[wanted]
     ok = rank < places[wanted]
     sel = by_kind[ok]
     got = np.zeros(who.size, bool)
@@ -124,7 +124,7 @@ def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool 
     if who.size == 0 or g.n == 0:
         return who[:0]
     allowed = np.ones(g.n, bool) if programmes else g.fixed_weeks == 0
-    order = np.argsort(r.queue_key[who], kind="stable")
+    order = r.queue_key[who].argsort(kind="stable")
     who, kinds = who[order], kinds[order]
     placed_all = []
     if programmes and (g.fixed_weeks > 0).any():
@@ -145,7 +145,7 @@ def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool 
         return got
     # wanted a kind that had no free place: community developers respond to this
     model.unmet_by_kind += np.bincount(kinds[~in_kind], minlength=model.unmet_by_kind.size)
-    rest = rest[np.argsort(r.queue_key[rest], kind="stable")]
+    rest = rest[r.queue_key[rest].argsort(kind="stable")]
     placed, slots = _fill(model, rest, allowed)
     _join(model, placed, slots)
     return np.concatenate([got, placed])
@@ -164,7 +164,7 @@ def _join(model, who: np.ndarray, slots: np.ndarray) -> None:
 def release_members(model, mask: np.ndarray) -> None:
     r = model.residents
     if mask.dtype == bool:
-        mask = np.flatnonzero(mask)
+        mask = flatnonzero(mask)
     r.group[mask] = -1
     r.group_since[mask] = -1
     r.group_accompanied[mask] = False
@@ -182,16 +182,16 @@ def queue_for_places(model, who: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     if who.size == 0 or not community.any():
         model.tally["group_queue_no_group"] += int(who.size)
         return who[:0]
-    order = np.argsort(r.queue_key[who], kind="stable")
+    order = r.queue_key[who].argsort(kind="stable")
     who, kinds = who[order], kinds[order]
     waiting = count_ids(r.group_queue, g.n)
     load = waiting / np.maximum(g.places, 1)
     target = np.full(who.size, -1, np.int64)
     for k in np.unique(kinds):  # at most six kinds, not residents
-        sel = np.flatnonzero(kinds == k)
-        ids = np.flatnonzero(community & (g.kind == k))
+        sel = flatnonzero(kinds == k)
+        ids = flatnonzero(community & (g.kind == k))
         if ids.size == 0:
-            ids = np.flatnonzero(community)
+            ids = flatnonzero(community)
         ids = ids[np.lexsort((ids, load[ids]))]
         target[sel] = ids[np.arange(sel.size) % ids.size]
     r.group_queue[who] = target
@@ -230,7 +230,7 @@ class Groups(Mechanism):
             member = r.group >= 0
         # (members only: the same element-wise rules on the rows that can change; the members'
         # index list is kept up to date through the step instead of recomputed from the full column)
-        mem = np.flatnonzero(member)
+        mem = flatnonzero(member)
         early = (
             (week - r.group_since[mem] < 4)
             & ~r.group_accompanied[mem]
@@ -238,10 +238,10 @@ class Groups(Mechanism):
         )
         leaving = mem[u.at(0, mem) < gp.leave_per_week + gp.early_leave_low_confidence * early]
         release_members(model, leaving)
-        mem = mem[r.group[mem] >= 0]  # the members who stay: np.flatnonzero(r.group >= 0)
+        mem = mem[r.group[mem] >= 0]  # the members who stay: flatnonzero(r.group >= 0)
 
         # 2. group volunteers stop; members start volunteering for their group
-        vol = np.flatnonzero(r.volunteer_group >= 0)
+        vol = flatnonzero(r.volunteer_group >= 0)
         free_mem = mem[r.volunteer_group[mem] < 0]  # members who were not group volunteers
         stop = vol[u.at(1, vol) < below(weekly_prob(gp.volunteer_stop_per_year))]
         r.volunteer_group[stop] = -1
@@ -270,9 +270,9 @@ class Groups(Mechanism):
                 g.open = g.open & ~closing
                 g.closed_week = np.where(closing, week, g.closed_week)
                 # (index lists of members and group volunteers: a tenth of the residents)
-                mem = np.flatnonzero(r.group >= 0)
+                mem = flatnonzero(r.group >= 0)
                 release_members(model, mem[closing[r.group[mem]]])
-                vols = np.flatnonzero(r.volunteer_group >= 0)
+                vols = flatnonzero(r.volunteer_group >= 0)
                 r.volunteer_group[vols[closing[r.volunteer_group[vols]]]] = -1
                 t["groups_closed"] += int(closing.sum())
                 self._update_capacity(model)  # else nothing it counts has changed since the last call
@@ -305,12 +305,12 @@ class Groups(Mechanism):
         # 5. the groups' waiting lists are served first; then residents join on their own
         self._serve_waiting_lists(model, queue_u)
         # its own row: reusing the leaving luck made every leaver with u < p_join rejoin the same week
-        joiners = np.flatnonzero(u[0] < below(weekly_prob(gp.self_join_per_year)))
+        joiners = flatnonzero(u[0] < below(weekly_prob(gp.self_join_per_year)))
         joiners = joiners[r.group[joiners] < 0]
         allocate_places(model, joiners, preferred_kind(r, joiners), programmes=False)
 
         # 6. attendance this week (during a lockdown only groups that moved online meet)
-        mem = np.flatnonzero(r.group >= 0)
+        mem = flatnonzero(r.group >= 0)
         att = mem[u.at(3, mem) < gp.attendance]
         if model.lockdown and g.n:
             att = att[g.online[r.group[att]]]
@@ -324,7 +324,7 @@ class Groups(Mechanism):
         """Leave the list (a place found otherwise, or gave up), wait again if the group closed,
         then free places go to each group's list in order of waiting (fixed key on ties)."""
         r, g, t = model.residents, model.groups, model.tally
-        q = np.flatnonzero(r.group_queue >= 0)
+        q = flatnonzero(r.group_queue >= 0)
         if q.size == 0:
             return
         gq = r.group_queue[q]
@@ -336,7 +336,7 @@ class Groups(Mechanism):
         if closed.any():
             again = q[closed]
             queue_for_places(model, again, preferred_kind(r, again))
-        q = np.flatnonzero(r.group_queue >= 0)
+        q = flatnonzero(r.group_queue >= 0)
         if q.size == 0:
             return
         gq = r.group_queue[q]
@@ -366,7 +366,7 @@ class Groups(Mechanism):
         if not (g.members > g.places).any():
             return
         over = g.members > g.places
-        mem = np.flatnonzero(r.group >= 0)
+        mem = flatnonzero(r.group >= 0)
         mem = mem[over[r.group[mem]]]  # members of those groups
         grp = r.group[mem]
         order = np.lexsort((-r.queue_key[mem], -r.group_since[mem], grp))
@@ -398,7 +398,7 @@ class Groups(Mechanism):
         for i in new_ids:  # a handful of new groups a week: one Mesa agent each
             CommunityGroup(model, int(i))
         need_v = max(gp.volunteers_needed, 1)
-        pool = np.flatnonzero(r.volunteer & (r.volunteer_group < 0))
+        pool = flatnonzero(r.volunteer & (r.volunteer_group < 0))
         key = u.at(2, pool)
         m = k * need_v
         if m < pool.size:
@@ -407,7 +407,7 @@ class Groups(Mechanism):
             kth = np.partition(key, m - 1)[m - 1]
             keep = key <= kth
             pool, key = pool[keep], key[keep]
-        pool = pool[np.argsort(key, kind="stable")][:m]
+        pool = pool[key.argsort(kind="stable")][:m]
         founders_of = np.repeat(new_ids, need_v)[: pool.size]
         r.volunteer_group[pool] = founders_of
         # only the new groups' counts change (founders were free volunteers): no full recount
@@ -420,10 +420,10 @@ class Groups(Mechanism):
         gr, g = model.cfg.grants, model.groups
         if gr.budget_gbp_per_year <= 0 or model.week % 13 != 0:
             return
-        low = np.flatnonzero(community & (g.funds < gr.low_funds_weeks * g.cost))
+        low = flatnonzero(community & (g.funds < gr.low_funds_weeks * g.cost))
         if low.size == 0:
             return
-        low = low[np.argsort(g.funds[low], kind="stable")]
+        low = low[g.funds[low].argsort(kind="stable")]
         budget = gr.budget_gbp_per_year / 4.0
         n_grants = min(low.size, int(budget // gr.max_grant_gbp) if gr.max_grant_gbp > 0 else 0)
         paid = low[:n_grants]

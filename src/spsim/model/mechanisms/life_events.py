@@ -15,7 +15,7 @@ import numpy as np
 
 from ..population import weekly_prob
 from ..tables import NEED_TO_KIND, NEEDS, popcount8
-from .base import Mechanism
+from .base import Mechanism, flatnonzero
 
 
 class LifeEvents(Mechanism):
@@ -74,7 +74,7 @@ class LifeEvents(Mechanism):
         # with a = (u < p_end), b = (u < p_start): new = b ^ (present & ~(a ^ b)).
         ep = r.in_episode.copy()
         a = np.less(u[0], 1.0 / h.episode_mean_weeks)  # a Python float: compared in float32
-        cand = np.flatnonzero(u[0] < self.episode_bound)
+        cand = flatnonzero(u[0] < self.episode_bound)
         x = r.ucla[cand] - np.float32(3.0)
         x *= self.log_rr
         np.exp(x, out=x)
@@ -86,7 +86,7 @@ class LifeEvents(Mechanism):
         b[cand] = np.less(u[0][cand], x)
         now = _switch(ep, a, b)
         r.in_episode = now
-        started = np.flatnonzero(now & ~ep)
+        started = flatnonzero(now & ~ep)
         if started.size:
             r.episode_gp[started] = self.episode_size(u.at(0, started), h)
         r.episode_gp[ep & ~now] = 0.0
@@ -116,10 +116,10 @@ class LifeEvents(Mechanism):
         p_plain = np.float32(1.0 / c.needs.mean_duration_weeks)
         p_boost = np.float32(boost / c.needs.mean_duration_weeks)
         groups = model.groups
-        with_needs = np.flatnonzero(needs != 0)  # (nonzero on bools: several times faster than on uint8)
+        with_needs = flatnonzero(needs != 0)  # (nonzero on bools: several times faster than on uint8)
         held = needs[with_needs]
         # one (row of with_needs, need) pair per need held
-        rows = [np.flatnonzero((held & np.uint8(1 << j)) != 0) for j in range(k_needs)]
+        rows = [flatnonzero((held & np.uint8(1 << j)) != 0) for j in range(k_needs)]
         row = np.concatenate(rows)
         k = np.repeat(np.arange(k_needs), [x.size for x in rows])
         hold = with_needs[row]
@@ -134,7 +134,7 @@ class LifeEvents(Mechanism):
         resolved = np.bincount(row[ends], weights=(1 << k[ends]), minlength=with_needs.size)
         new[with_needs] = held & ~resolved.astype(np.uint8)
         # onset: first whether any absent need starts, then which
-        cand = np.flatnonzero(u[1] < self.any_onset_bound)
+        cand = flatnonzero(u[1] < self.any_onset_bound)
         p = self.need_onset[cand]
         absent = k_needs - popcount8(needs[cand]).astype(np.int64)
         log_q = np.log1p(-p)

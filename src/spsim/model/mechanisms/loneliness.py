@@ -38,7 +38,7 @@ import numpy as np
 
 from ..population import WEEKS_PER_YEAR
 from ..tables import popcount8
-from .base import Mechanism
+from .base import Mechanism, flatnonzero
 
 
 class UclaScore:
@@ -56,7 +56,7 @@ class UclaScore:
     def score(self, lonely: np.ndarray, flags: np.ndarray) -> np.ndarray:
         lo = self.lo_base + self.lo_add[flags]
         np.clip(lo, np.float32(3.0), np.float32(6.49), out=lo)
-        now = np.flatnonzero(lonely)
+        now = flatnonzero(lonely)
         lo[now] = self.hi[now]
         return lo
 
@@ -256,14 +256,14 @@ class Loneliness(Mechanism):
         # whole-array step is in tests/test_fast_paths.py, which checks that the two agree)
         u0 = u[0]
         switch = []
-        lone = np.flatnonzero(lonely)
+        lone = flatnonzero(lonely)
         if lone.size:
             other = model.network.degree_of(lone) - lonely_contacts[lone]
             rate = self.recovery(model, lone, other) / WEEKS_PER_YEAR
             below_rate = u0[lone] < rate
             cand, rate = lone[below_rate], rate[below_rate]
             switch.append(cand[u0[cand] < -np.expm1(-rate)])
-        near = np.flatnonzero(u0 < self.onset_bound(model, lonely_contacts))
+        near = flatnonzero(u0 < self.onset_bound(model, lonely_contacts))
         near = near[~lonely[near]]
         rate = self.onset(model, lonely_contacts[near], flags[near], who=near) / WEEKS_PER_YEAR
         below_rate = u0[near] < rate
@@ -286,7 +286,7 @@ class Loneliness(Mechanism):
         t *= np.float32(wb.adjustment)
         t += w
         r.wellbeing = np.clip(t, 0.0, 10.0)
-        moved = np.flatnonzero(r.attended | new_lonely)
+        moved = flatnonzero(r.attended | new_lonely)
         conf = r.confidence
         # everyone is pulled back towards their resting level (gains fade and losses recover: no
         # ratchet); those who attended gain, the lonely lose

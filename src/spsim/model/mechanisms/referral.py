@@ -40,7 +40,7 @@ import numpy as np
 
 from ..population import weekly_prob
 from ..tables import popcount8
-from .base import Mechanism, below, without
+from .base import Mechanism, below, flatnonzero, without
 from .groups import allocate_places, preferred_kind
 
 WAITING, ACTIVE = 1, 2
@@ -62,7 +62,7 @@ def update_willingness(model, state: dict) -> None:
     """Practices' willingness to refer follows a target set by what they see of the service."""
     c, pr = model.cfg, model.practices
     pc, mem = c.practices, c.demand.gp_memory_weeks
-    k = np.bincount(model.residents.practice[np.flatnonzero(model.discharged)], minlength=pr.n)
+    k = np.bincount(model.residents.practice[flatnonzero(model.discharged)], minlength=pr.n)
     fed = state["fed_back"]
     fed += (52.0 * k - fed) / mem  # discharges fed back per year, smoothed
     target = pc.referral_max - (pc.referral_max - pc.referral) * (1.0 - pc.feedback_gain) ** fed
@@ -106,7 +106,7 @@ class Referral(Mechanism):
         in_need = (r.needs != 0) | r.lonely
         eligible = (r.lw_status == 0) & (r.lw_eligible_from <= week) & in_need
         team = np.full(r.n, -1, np.int8)
-        cand = np.flatnonzero(eligible)
+        cand = flatnonzero(eligible)
         team[cand] = serving_team(model, cand)
         eligible &= team >= 0
 
@@ -116,13 +116,13 @@ class Referral(Mechanism):
         gp_mult = c.app.gp_referral_multiplier if app else 1.0
         p_gp = np.minimum(pr.recognition * pr.referral * gp_mult, 1.0)
         by_gp = np.zeros(r.n, bool)
-        at_gp = np.flatnonzero(eligible & model.seen_social)  # the same rule on the rows it can pick
+        at_gp = flatnonzero(eligible & model.seen_social)  # the same rule on the rows it can pick
         by_gp[at_gp[u.at(0, at_gp) < p_gp[r.practice[at_gp]]]] = True
         # loneliness raised at any consultation (most of theirs are medical: loneliness acts
         # through health). The same keyed luck: for a resident the social route did not refer, it is
         # uniform above the social threshold, so the combined threshold below refers them with
         # probability p_lonely on top of it (for the rest, threshold = p_lonely).
-        seen_lonely = np.flatnonzero(eligible & model.seen_gp & r.lonely & ~by_gp)
+        seen_lonely = flatnonzero(eligible & model.seen_gp & r.lonely & ~by_gp)
         if seen_lonely.size:
             p_lonely = np.minimum(c.practices.loneliness_recognition * pr.referral * gp_mult, 1.0)
             pl = p_lonely[r.practice[seen_lonely]]
@@ -130,7 +130,7 @@ class Referral(Mechanism):
             by_gp[seen_lonely[u.at(0, seen_lonely) < ps + pl * (1.0 - ps)]] = True
         self_rate = rp.self_referral_per_year * (c.app.self_referral_multiplier if app else 1.0)
         by_self = np.zeros(r.n, bool)
-        open_self = np.flatnonzero(eligible & ~by_gp)
+        open_self = flatnonzero(eligible & ~by_gp)
         by_self[open_self[u.at(1, open_self) < below(weekly_prob(self_rate))]] = True
 
         # community connectors signpost their own ties
@@ -138,14 +138,14 @@ class Referral(Mechanism):
         if r.connector.any():
             k = model.network.count_flagged_neighbours(r.connector, cache="connector")
             p_sign = weekly_prob(c.connectors.signpost_per_year * k)
-            near = np.flatnonzero(in_need & (r.lw_status == 0) & ~r.connector & (k > 0))
+            near = flatnonzero(in_need & (r.lw_status == 0) & ~r.connector & (k > 0))
             luck = u.at(3, near)
             reached = np.zeros(r.n, bool)
             reached[near[luck < p_sign[near]]] = True
             to_lw = np.zeros(r.n, bool)
             to_lw[near[luck < p_sign[near] * c.connectors.to_link_worker_share]] = True
             by_connector = to_lw & eligible & ~by_gp & ~by_self
-            direct = np.flatnonzero(reached & ~to_lw & (r.group < 0))
+            direct = flatnonzero(reached & ~to_lw & (r.group < 0))
             placed = allocate_places(model, direct, preferred_kind(r, direct), programmes=False)
             t["signposted_to_groups"] += int(placed.size)
 
@@ -156,7 +156,7 @@ class Referral(Mechanism):
         outreach = c.outreach.per_year > 0
         shielding_calls = model.lockdown and c.shock.shielding_outreach_per_year > 0
         if outreach or shielding_calls:
-            who = np.flatnonzero(eligible & ~by_gp & ~by_self & ~by_connector)
+            who = flatnonzero(eligible & ~by_gp & ~by_self & ~by_connector)
             rate = np.zeros(who.size)
             if outreach:
                 periphery = r.lonely[who] & (model.network.degree_of(who) <= c.outreach.max_ties)
@@ -170,7 +170,7 @@ class Referral(Mechanism):
         d = c.demand
         taken = by_gp | by_self | by_connector | by_outreach
         # (the same element-wise rules on the index list of residents still open to a route)
-        open_idx = np.flatnonzero(eligible & ~taken)
+        open_idx = flatnonzero(eligible & ~taken)
         spare = spare_places(model)
         counts = {}
         found = []
@@ -202,7 +202,7 @@ class Referral(Mechanism):
         for idx in found:
             referred[idx] = True
         refused = np.zeros(r.n, bool)
-        ref_idx = np.flatnonzero(referred)
+        ref_idx = flatnonzero(referred)
         refused[ref_idx[u.at(2, ref_idx) < rp.refusal]] = True
         accepted = ref_idx[~refused[ref_idx]]  # (index lists: a few dozen of the residents)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Mechanism
+from .base import Mechanism, flatnonzero
 
 
 def segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -13,7 +13,7 @@ def segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if m == 0:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     # one linear pass over run boundaries instead of two binary searches per element
-    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    starts = flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
     lengths = np.diff(np.append(starts, m))
     return np.repeat(starts, lengths), np.repeat(lengths, lengths)
 
@@ -39,11 +39,11 @@ class Ties(Mechanism):
 
     def step(self, model, u) -> None:
         r, net = model.residents, model.cfg.network
-        att = np.flatnonzero(r.attended)
+        att = flatnonzero(r.attended)
         new = 0
         if att.size > 1:
             grp = r.group[att]
-            order = np.argsort(grp, kind="stable")
+            order = grp.argsort(kind="stable")
             att, grp = att[order], grp[order]
             start, length = segments(grp)
             pick = start + np.minimum((u.at(0, att) * length).astype(np.int64), length - 1)
