@@ -78,7 +78,7 @@ KNOCKOUTS: tuple[KnockOut, ...] = (
       "boost = 1.0 + lw.effect_on_residents * (lw.need_resolution_multiplier - 1.0)", "boost = 1.0",
       T_MECH + "test_needs_resolve_faster_while_on_a_caseload", what="link work no longer speeds up need resolution"),
     K("life_events.group_kind_speeds_resolution", M + "life_events.py",
-      "np.where(meets, np.float32(2.0), np.float32(1.0))", "np.where(meets, np.float32(1.0), np.float32(1.0))",
+      "p_res[meets] *= np.float32(2.0)", "p_res[meets] *= np.float32(1.0)",
       T_MECH + "test_needs_met_by_the_attended_group_kind_resolve_twice_as_fast",
       what="attending a group of the matching kind no longer speeds up resolution"),
     # ------------------------------------------------------------------ 2. ties
