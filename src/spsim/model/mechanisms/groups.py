@@ -40,6 +40,8 @@ PROGRAMME_SERVES = np.array([0, 1, 3], dtype=np.int8)
 def preferred_kind(r, idx: np.ndarray) -> np.ndarray:
     """The group kind a resident looks for: 'connect' if lonely, else the kind meeting one of
     their needs (chosen by their fixed queue key), else 'connect'."""
+    if idx.size == 0:
+        return np.zeros(0, np.int8)
     needs = r.needs[idx]
     bits = (needs[:, None] >> np.arange(len(NEEDS), dtype=np.uint8)[None, :]) & 1
     count = bits.sum(axis=1)

@@ -144,7 +144,11 @@ class LinkWork(Mechanism):
         matched = allocate_places(model, to_match, preferred_kind(r, to_match))
         r.group_referred[matched] = True
         # no free place: they wait for one on a group's list (groups step) rather than go without
-        unplaced = to_match[~np.isin(to_match, matched)]
+        unplaced = to_match
+        if matched.size:  # to_match[~np.isin(to_match, matched)], through a mask of the residents
+            got = np.zeros(r.n, bool)
+            got[matched] = True
+            unplaced = to_match[~got[to_match]]
         queue_for_places(model, unplaced, preferred_kind(r, unplaced))
         low = matched[r.confidence[matched] < lw.accompany_below_confidence]
         r.lw_accompanied[low] = True
