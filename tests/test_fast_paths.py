@@ -394,3 +394,19 @@ def test_flatnonzero_is_numpys_for_one_dimensional_arrays(values, step):
     for x in (a, a != 0, a[::step], (a == 2)[::step]):
         got = flatnonzero(x)
         assert np.array_equal(got, np.flatnonzero(x)) and got.dtype == np.flatnonzero(x).dtype
+
+
+def test_lonely_contacts_by_sparse_product_are_bincount_sums_to_the_bit():
+    """``Loneliness.stationary`` sums the contacts' chances with scipy's CSR product instead of
+    ``np.bincount(rows, weights=p[indices])``: the same floating-point sums, bit for bit, for
+    chances of every magnitude."""
+    from scipy import sparse
+
+    net = make_model(small_config({"population.size": 3000})).network
+    n = net.n
+    rows = np.repeat(np.arange(n), np.diff(net.indptr))
+    ties = sparse.csr_matrix((np.ones(net.indices.size), net.indices, net.indptr), shape=(n, n))
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        p = rng.random(n) * (rng.random(n) < 0.4) * 10.0 ** rng.uniform(-12, 0, n)
+        assert np.array_equal(ties @ p, np.bincount(rows, weights=p[net.indices], minlength=n))
