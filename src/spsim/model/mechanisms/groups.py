@@ -375,10 +375,9 @@ class Groups(Mechanism):
         mem, grp = mem[order], grp[order]
         start, _ = segments(grp)
         rank = np.arange(mem.size) - start
-        out = np.zeros(r.n, dtype=bool)
-        out[mem[rank >= g.places[grp]]] = True
+        out = mem[rank >= g.places[grp]]
         release_members(model, out)
-        model.tally["members_displaced"] += int(out.sum())
+        model.tally["members_displaced"] += int(out.size)
         g.members = count_ids(r.group, g.n)
 
     def _start_groups(self, model, u, k: int, kinds: np.ndarray | None,
