@@ -57,11 +57,18 @@ class LinkWork(Mechanism):
         lw, t = c.link_workers, model.tally
         workers = model.link_workers
         status = r.lw_status
+        # everyone on the waiting list or a caseload (a few hundred residents): nobody joins
+        # link work in this step, so each later "who is waiting / active" is a subset of these
+        # (the same sorted lists as flatnonzero over every resident, without passes over the town)
+        in_lw = flatnonzero(status != 0)
 
-        waiting = flatnonzero(status == WAITING)
+        def with_status(s: int) -> np.ndarray:
+            return in_lw[r.lw_status[in_lw] == s]
+
+        waiting = with_status(WAITING)
         reneged = waiting[u.at(0, waiting) < c.referral.reneging_per_week]
         # drop-out: the same element-wise rule on the clients' index list
-        act = flatnonzero(status == ACTIVE)
+        act = with_status(ACTIVE)
         early = r.lw_contacts[act] < lw.effective_dose
         p_drop = np.where(early, lw.dropout_per_week + lw.early_dropout_per_week, lw.dropout_per_week)
         gone = u.at(0, act) < p_drop
@@ -91,9 +98,9 @@ class LinkWork(Mechanism):
         model.discharged = done
 
         # intake from the waiting list into free caseload places of workers at work, team by team
-        workers.clients = np.bincount(r.lw_worker[flatnonzero(r.lw_status == ACTIVE)], minlength=workers.n)
+        workers.clients = np.bincount(r.lw_worker[with_status(ACTIVE)], minlength=workers.n)
         free = np.where(away, 0, np.maximum(workers.caseload_cap - workers.clients, 0)) if workers.n else free_none()
-        waiting = flatnonzero(r.lw_status == WAITING)
+        waiting = with_status(WAITING)
         cap_total = max(int((workers.caseload_cap * workers.in_post).sum()), 1) if workers.n else 1
         pressure = 1.0 + lw.pressure_shortening * min(waiting.size / cap_total, 1.0)
         takes, engaged, refused = [], [], []
@@ -125,7 +132,7 @@ class LinkWork(Mechanism):
         r.lw_contacts[eng] = 1
         r.lw_since[eng] = week
         r.lw_planned[eng] = self.plan(model, eng, pressure)
-        workers.clients = np.bincount(r.lw_worker[flatnonzero(r.lw_status == ACTIVE)], minlength=workers.n)
+        workers.clients = np.bincount(r.lw_worker[with_status(ACTIVE)], minlength=workers.n)
         model.intake_this_week = np.zeros(r.n, dtype=bool)
         model.intake_this_week[eng] = True
         if lw.effective_dose == 1:
@@ -170,7 +177,7 @@ class LinkWork(Mechanism):
         t["lw_reached_dose"] += int(reached.size)
         # the wait the service quotes to referrers: the waiting list over the weekly take-on (smoothed)
         self.take_rate = 0.9 * self.take_rate + 0.1 * take.size
-        still = int(np.count_nonzero(r.lw_status == WAITING))
+        still = int(with_status(WAITING).size)
         quoted = min(still / self.take_rate, 104.0) if self.take_rate > 1e-9 else (104.0 if still else 0.0)
         model.recent_wait_weeks = 0.9 * model.recent_wait_weeks + 0.1 * quoted
 
