@@ -297,3 +297,116 @@ def test_poisson_counts_match_the_plain_inversion(seed, n, lam_max):
     u[: n // 10] = np.float32(1) - np.float32(2**-24) * rng.integers(1, 4, n // 10)
     lam = rng.uniform(0, lam_max, n) * (rng.random(n) < 0.7)
     assert np.array_equal(poisson_from_uniform(u, lam), _poisson_from_uniform_plain(u, lam))
+
+
+@given(st.lists(st.integers(-1, 30), max_size=200), st.integers(0, 40))
+def test_count_ids_is_bincount_of_the_set_entries(ids, extra):
+    """``count_ids`` (nonzero, then gather) counts what ``np.bincount(ids[ids >= 0])`` counts."""
+    from spsim.model.mechanisms.base import count_ids
+
+    a = np.array(ids, np.int32)
+    n = (int(a.max()) + 1 if a.size else 0) + extra
+    got = count_ids(a, n)
+    assert np.array_equal(got, np.bincount(a[a >= 0], minlength=n))
+    assert got.dtype == np.bincount(a[a >= 0], minlength=n).dtype
+
+
+@given(st.sets(st.integers(0, 500), max_size=120), st.data())
+def test_without_is_setdiff1d_of_a_subset(values, data):
+    """``without(idx, sub)`` (binary search and delete) is ``np.setdiff1d(idx, sub, assume_unique=True)``
+    for an ascending index list and any subset of it, in any order."""
+    from spsim.model.mechanisms.base import without
+
+    idx = np.array(sorted(values), np.int64)
+    sub = np.array(data.draw(st.lists(st.sampled_from(sorted(values)), unique=True)) if values else [], np.int64)
+    got = without(idx, sub)
+    assert np.array_equal(got, np.setdiff1d(idx, sub, assume_unique=True))
+    assert got.dtype == idx.dtype
+
+
+def _loneliness_switch_plain(mech, model, u):
+    """``Loneliness.step``'s switch as first written: everyone's float64 rate (onset, recovery for
+    the lonely), then the residents with u below it."""
+    from spsim.model.population import WEEKS_PER_YEAR
+
+    r = model.residents
+    lonely = r.lonely
+    lonely_contacts = model.network.count_flagged_neighbours(lonely)
+    rate = mech.onset(model, lonely_contacts, mech.flags(r))
+    lone = np.flatnonzero(lonely)
+    if lone.size:
+        other = model.network.degree_of(lone) - lonely_contacts[lone]
+        rate[lone] = mech.recovery(model, lone, other)
+    rate /= WEEKS_PER_YEAR
+    u0 = u[0]
+    cand = np.flatnonzero(u0 < rate)
+    return cand[u0[cand] < -np.expm1(-rate[cand])]
+
+
+@pytest.mark.parametrize("dotted", [
+    {},
+    # a lockdown (passing multiplier and contact weight) and strong contagion, so that contagion
+    # decides who is near the bound
+    {"shock.start_week": 1, "shock.weeks": 6, "shock.contact_multiplier": 0.3,
+     "loneliness.contagion_per_year": 2.0, "loneliness.onset_per_year": 0.3},
+])
+def test_loneliness_bounded_onset_switches_who_the_plain_whole_array_rule_switches(dotted):
+    """The step computes exact rates only for the lonely and for residents below a float32 bound on
+    onset; week by week it switches exactly the residents the plain rule switches."""
+    from spsim.model.mechanisms.loneliness import Loneliness
+
+    m = make_model(small_config({"population.size": 3000, **dotted}))
+    mech = next(x for x in m.mechanisms if isinstance(x, Loneliness))
+    switched = 0
+    for _ in range(14):
+        m.tally.clear()
+        for x in m.mechanisms:
+            luck = m.luck(x)
+            if x is mech:
+                before = m.residents.lonely.copy()
+                want = np.sort(_loneliness_switch_plain(mech, m, luck))
+                mech.step(m, luck)
+                got = np.flatnonzero(before != m.residents.lonely)
+                assert np.array_equal(got, want)
+                switched += got.size
+            else:
+                x.step(m, luck)
+        m.week += 1
+    assert switched > 20  # onsets and recoveries happened
+
+
+@given(st.lists(st.integers(-(2**40), 2**40), max_size=300))
+def test_sorted_unique_is_np_unique(keys):
+    from spsim.model.network import sorted_unique
+
+    a = np.array(keys, np.int64)
+    got = sorted_unique(a)
+    assert np.array_equal(got, np.unique(a)) and got.dtype == np.unique(a).dtype
+
+
+@given(st.lists(st.integers(0, 3), max_size=300), st.integers(1, 3))
+def test_flatnonzero_is_numpys_for_one_dimensional_arrays(values, step):
+    """``base.flatnonzero`` (the array's own nonzero) gives np.flatnonzero's indices, also on a
+    strided view, for bools and integers."""
+    from spsim.model.mechanisms.base import flatnonzero
+
+    a = np.array(values, np.int8)
+    for x in (a, a != 0, a[::step], (a == 2)[::step]):
+        got = flatnonzero(x)
+        assert np.array_equal(got, np.flatnonzero(x)) and got.dtype == np.flatnonzero(x).dtype
+
+
+def test_lonely_contacts_by_sparse_product_are_bincount_sums_to_the_bit():
+    """``Loneliness.stationary`` sums the contacts' chances with scipy's CSR product instead of
+    ``np.bincount(rows, weights=p[indices])``: the same floating-point sums, bit for bit, for
+    chances of every magnitude."""
+    from scipy import sparse
+
+    net = make_model(small_config({"population.size": 3000})).network
+    n = net.n
+    rows = np.repeat(np.arange(n), np.diff(net.indptr))
+    ties = sparse.csr_matrix((np.ones(net.indices.size), net.indices, net.indptr), shape=(n, n))
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        p = rng.random(n) * (rng.random(n) < 0.4) * 10.0 ** rng.uniform(-12, 0, n)
+        assert np.array_equal(ties @ p, np.bincount(rows, weights=p[net.indices], minlength=n))

@@ -101,7 +101,7 @@ class Recorder:
                   "group_queue_placed", "group_queue_gave_up"):
             row[k][i] = tally[k]
         row["lw_dropouts"][i] = tally["lw_dropouts"] + tally["lw_not_engaged"]
-        row["lonely_share"][i] = r.lonely.sum() / n
+        row["lonely_share"][i] = np.count_nonzero(r.lonely) / n
         w = model.link_workers
         row["gp_referral_willingness"][i] = float(model.practices.referral.mean())
         row["lw_quoted_wait_weeks"][i] = model.recent_wait_weeks
@@ -113,12 +113,12 @@ class Recorder:
         row["lw_wait_weeks_mean"][i] = tally["lw_wait_weeks_sum"] / taken if taken else np.nan
         row["group_members"][i] = np.count_nonzero(r.group >= 0)
         row["group_places"][i] = g.places[g.open].sum() if g.n else 0
-        row["groups_active"][i] = g.open.sum() if g.n else 0
+        row["groups_active"][i] = np.count_nonzero(g.open) if g.n else 0
         row["volunteers"][i] = np.count_nonzero(r.volunteer_group >= 0)
         row["group_waiting"][i] = np.count_nonzero(r.group_queue >= 0)
         row["group_referred_members"][i] = np.count_nonzero(r.group_referred)
         row["groups_referred_cost_gbp"][i] = tally["cost_referred_members_gbp"]
-        row["formal_volunteering_share"][i] = r.volunteer.sum() / n
+        row["formal_volunteering_share"][i] = np.count_nonzero(r.volunteer) / n
         row["mean_wellbeing"][i] = float(r.wellbeing.mean(dtype=np.float64))
         lw = c.link_workers
         on_cost = 1 + lw.on_cost_rate

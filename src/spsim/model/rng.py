@@ -129,21 +129,22 @@ _F_2M24 = np.float32(2.0 ** -24)
 
 def keyed_uniforms(key: int, idx: np.ndarray) -> np.ndarray:
     """Uniforms in [0, 1) (float32, 24 bits like ``Generator.random``) for the integers ``idx``:
-    SplitMix64 at position ``idx`` of the sequence whose state starts at ``key``."""
+    SplitMix64 at position ``idx`` of the sequence whose state starts at ``key``. (In-place
+    operations with no keyword arguments: about 27 calls a week, most on a few hundred residents,
+    so the fixed cost of each numpy call counts; ``tests/test_fast_paths.py`` has it written
+    plainly.)"""
     s30, s27, s31, s40 = _U_SHIFTS
     z = np.asarray(idx).astype(np.uint64)
     z *= _U_GOLDEN
     z += np.uint64((key + _GOLDEN) & _M64)
-    t = np.empty_like(z)
-    for shift, mult in ((s30, _U_C1), (s27, _U_C2)):
-        np.right_shift(z, shift, out=t)
-        z ^= t
-        z *= mult
-    np.right_shift(z, s31, out=t)
-    z ^= t
+    z ^= z >> s30
+    z *= _U_C1
+    z ^= z >> s27
+    z *= _U_C2
+    z ^= z >> s31
     z >>= s40  # the top 24 bits
-    out = np.empty(z.shape, np.float32)
-    np.multiply(z, _F_2M24, out=out, dtype=np.float32, casting="unsafe")
+    out = z.astype(np.float32)  # exact: below 2**24
+    out *= _F_2M24
     return out
 
 

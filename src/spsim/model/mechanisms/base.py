@@ -46,3 +46,26 @@ def below(p: float) -> np.float32:
     if float(t) < p:
         t = np.nextafter(t, np.float32(np.inf))
     return t
+
+
+def flatnonzero(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero`` of a one-dimensional array, as the array's own ``nonzero`` method: the
+    same indices without numpy's Python wrappers (``np.flatnonzero`` costs about 3 us a call
+    more here, and the weekly step makes about 60 of them)."""
+    return mask.nonzero()[0]
+
+
+def count_ids(ids: np.ndarray, n: int) -> np.ndarray:
+    """How many times each id ``0 .. n-1`` occurs in ``ids`` (entries below 0, meaning none, are
+    left out): ``np.bincount(ids[ids >= 0], minlength=n)``. Gathering through the index list of
+    the mask is the same and 2-3 times faster than through the boolean mask when few entries
+    are set (measured: 45 against 100 us at 50,000 residents)."""
+    return np.bincount(ids[flatnonzero(ids >= 0)], minlength=n)
+
+
+def without(idx: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """``np.setdiff1d(idx, sub, assume_unique=True)`` for an ascending index list ``idx`` and a
+    subset ``sub`` of it: ``sub``'s positions are found by binary search and dropped (setdiff1d
+    tests every element of ``idx`` for membership: about 100 us for 14,000 residents against
+    about 20). Returns ``idx`` itself when ``sub`` is empty."""
+    return np.delete(idx, np.searchsorted(idx, sub)) if sub.size else idx

@@ -30,7 +30,7 @@ import numpy as np
 from ..agents import CommunityGroup
 from ..population import new_group_rows, weekly_prob
 from ..tables import GROUP_KINDS, LONELY_KIND, NEED_TO_KIND, NEEDS
-from .base import Mechanism, below
+from .base import Mechanism, below, count_ids, flatnonzero
 from .ties import segments
 
 #: kinds of need a wellbeing programme serves: connect, be active, take notice
@@ -40,6 +40,8 @@ PROGRAMME_SERVES = np.array([0, 1, 3], dtype=np.int8)
 def preferred_kind(r, idx: np.ndarray) -> np.ndarray:
     """The group kind a resident looks for: 'connect' if lonely, else the kind meeting one of
     their needs (chosen by their fixed queue key), else 'connect'."""
+    if idx.size == 0:
+        return np.zeros(0, np.int8)
     needs = r.needs[idx]
     bits = (needs[:, None] >> np.arange(len(NEEDS), dtype=np.uint8)[None, :]) & 1
     count = bits.sum(axis=1)
@@ -77,7 +79,7 @@ def _fill(model, who: np.ndarray, groups_ok: np.ndarray) -> tuple[np.ndarray, np
     if total == 0:
         return who[:0], who[:0]
     k = min(total, who.size)
-    ids = np.flatnonzero(free)
+    ids = flatnonzero(free)
     return who[:k], _round_robin(ids, free[ids], k)
 
 
@@ -85,28 +87,34 @@ def _fill_by_kind(model, who: np.ndarray, kinds: np.ndarray, groups_ok: np.ndarr
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``_fill(model, who[kinds == k], groups_ok & (g.kind == k))`` for each kind k in turn: the
     placed residents and their groups in that order, and which of ``who`` were placed (a mask).
-    The kinds' groups are disjoint, so one
-    kind's places never change another's free places: they are counted once for all kinds, and
-    the caller joins everyone at once. (The plain loop, one ``_fill`` and ``_join`` per kind, cost
-    about 0.55 ms a call for a few dozen residents, 6-7% of a default-town week; tests/test_fast_paths.py
-    checks the two agree.)"""
+    The kinds' groups are disjoint, so one kind's places never change another's free places: all
+    kinds are filled at once, with a fixed number of array operations (the plain loop, one
+    ``_fill`` and ``_join`` per kind, cost about 0.55 ms a call for a few dozen residents, and a
+    loop over the kinds about 0.3 ms; tests/test_fast_paths.py checks this against the loop).
+
+    Each group's free places are listed as (kind, round j, group): round j offers one place in
+    every group with more than j free places, in group order, which is ``_round_robin``'s
+    order; the r-th resident (in order) looking for kind k takes kind k's r-th place."""
     g = model.groups
     free = np.where(groups_ok, free_places(model), 0)
-    by_kind = np.argsort(g.kind, kind="stable")  # groups by kind, in group order within a kind
-    bounds = np.searchsorted(g.kind[by_kind], np.arange(len(GROUP_KINDS) + 1))
-    placed, slots = [who[:0]], [who[:0]]
+    ids = flatnonzero(free)
+    left = free[ids]
+    grp = np.repeat(ids, left)  # one entry per free place
+    rnd = np.arange(grp.size) - np.repeat(left.cumsum() - left, left)  # its round
+    gk = g.kind[grp]
+    grp = grp[np.lexsort((grp, rnd, gk))]  # places by kind, then round, then group
+    n_kinds = len(GROUP_KINDS)
+    places = np.bincount(gk, minlength=n_kinds)  # free places of each kind
+    first_place = places.cumsum() - places
+    by_kind = kinds.argsort(kind="stable")  # residents by kind, in order within a kind
+    wanted = kinds[by_kind].astype(np.intp)
+    looking = np.bincount(wanted, minlength=n_kinds)
+    rank = np.arange(wanted.size) - (looking.cumsum() - looking)[wanted]
+    ok = rank < places[wanted]
+    sel = by_kind[ok]
     got = np.zeros(who.size, bool)
-    for k in np.unique(kinds):  # the kinds these residents look for (at most six)
-        ids = by_kind[bounds[k]: bounds[k + 1]]
-        ids = ids[free[ids] > 0]
-        if ids.size == 0:
-            continue
-        left = free[ids]
-        pos = np.flatnonzero(kinds == k)[: int(left.sum())]
-        got[pos] = True
-        placed.append(who[pos])
-        slots.append(_round_robin(ids, left, pos.size))
-    return np.concatenate(placed), np.concatenate(slots), got
+    got[sel] = True
+    return who[sel], grp[first_place[wanted[ok]] + rank[ok]], got
 
 
 def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool = True) -> np.ndarray:
@@ -118,7 +126,7 @@ def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool 
     if who.size == 0 or g.n == 0:
         return who[:0]
     allowed = np.ones(g.n, bool) if programmes else g.fixed_weeks == 0
-    order = np.argsort(r.queue_key[who], kind="stable")
+    order = r.queue_key[who].argsort(kind="stable")
     who, kinds = who[order], kinds[order]
     placed_all = []
     if programmes and (g.fixed_weeks > 0).any():
@@ -135,9 +143,11 @@ def allocate_places(model, who: np.ndarray, kinds: np.ndarray, programmes: bool 
     placed_all.append(placed)
     got = np.concatenate(placed_all)
     rest = np.sort(who[~in_kind])  # np.setdiff1d(who, got), as who are distinct
-    if rest.size:  # wanted a kind that had no free place: community developers respond to this
-        model.unmet_by_kind += np.bincount(kinds[~in_kind], minlength=model.unmet_by_kind.size)
-    rest = rest[np.argsort(r.queue_key[rest], kind="stable")]
+    if rest.size == 0:
+        return got
+    # wanted a kind that had no free place: community developers respond to this
+    model.unmet_by_kind += np.bincount(kinds[~in_kind], minlength=model.unmet_by_kind.size)
+    rest = rest[r.queue_key[rest].argsort(kind="stable")]
     placed, slots = _fill(model, rest, allowed)
     _join(model, placed, slots)
     return np.concatenate([got, placed])
@@ -156,7 +166,7 @@ def _join(model, who: np.ndarray, slots: np.ndarray) -> None:
 def release_members(model, mask: np.ndarray) -> None:
     r = model.residents
     if mask.dtype == bool:
-        mask = np.flatnonzero(mask)
+        mask = flatnonzero(mask)
     r.group[mask] = -1
     r.group_since[mask] = -1
     r.group_accompanied[mask] = False
@@ -174,16 +184,16 @@ def queue_for_places(model, who: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     if who.size == 0 or not community.any():
         model.tally["group_queue_no_group"] += int(who.size)
         return who[:0]
-    order = np.argsort(r.queue_key[who], kind="stable")
+    order = r.queue_key[who].argsort(kind="stable")
     who, kinds = who[order], kinds[order]
-    waiting = np.bincount(r.group_queue[r.group_queue >= 0], minlength=g.n)
+    waiting = count_ids(r.group_queue, g.n)
     load = waiting / np.maximum(g.places, 1)
     target = np.full(who.size, -1, np.int64)
     for k in np.unique(kinds):  # at most six kinds, not residents
-        sel = np.flatnonzero(kinds == k)
-        ids = np.flatnonzero(community & (g.kind == k))
+        sel = flatnonzero(kinds == k)
+        ids = flatnonzero(community & (g.kind == k))
         if ids.size == 0:
-            ids = np.flatnonzero(community)
+            ids = flatnonzero(community)
         ids = ids[np.lexsort((ids, load[ids]))]
         target[sel] = ids[np.arange(sel.size) % ids.size]
     r.group_queue[who] = target
@@ -220,8 +230,9 @@ class Groups(Mechanism):
             release_members(model, finished)
             t["programme_completions"] += int(finished.sum())
             member = r.group >= 0
-        # (members only: the same element-wise rules on the rows that can change)
-        mem = np.flatnonzero(member)
+        # (members only: the same element-wise rules on the rows that can change; the members'
+        # index list is kept up to date through the step instead of recomputed from the full column)
+        mem = flatnonzero(member)
         early = (
             (week - r.group_since[mem] < 4)
             & ~r.group_accompanied[mem]
@@ -229,26 +240,26 @@ class Groups(Mechanism):
         )
         leaving = mem[u.at(0, mem) < gp.leave_per_week + gp.early_leave_low_confidence * early]
         release_members(model, leaving)
+        mem = mem[r.group[mem] >= 0]  # the members who stay: flatnonzero(r.group >= 0)
 
         # 2. group volunteers stop; members start volunteering for their group
-        gvol = r.volunteer_group >= 0
-        vol = np.flatnonzero(gvol)
+        vol = flatnonzero(r.volunteer_group >= 0)
+        free_mem = mem[r.volunteer_group[mem] < 0]  # members who were not group volunteers
         stop = vol[u.at(1, vol) < below(weekly_prob(gp.volunteer_stop_per_year))]
         r.volunteer_group[stop] = -1
-        mem = np.flatnonzero((r.group >= 0) & ~gvol)
         if g.n:
-            mem = mem[g.fixed_weeks[r.group[mem]] == 0]  # in a community group
-        start = mem[u.at(1, mem) < below(weekly_prob(gp.member_volunteer_per_year))]
+            free_mem = free_mem[g.fixed_weeks[r.group[free_mem]] == 0]  # in a community group
+        start = free_mem[u.at(1, free_mem) < below(weekly_prob(gp.member_volunteer_per_year))]
         r.volunteer_group[start] = r.group[start]
         r.volunteer[start] = True
 
         # 3. volunteers, places, money; closures
         if g.n:
-            self._update_capacity(model)
+            self._update_capacity(model, members=mem)
             community = g.open & (g.fixed_weeks == 0)  # programmes are funded and staffed by the scheme
             g.funds = np.where(community, g.funds + g.income - g.cost, g.funds)
             # referred members pay no subscription: their group carries their cost from its reserves
-            referred = np.bincount(r.group[r.group_referred & (r.group >= 0)], minlength=g.n)
+            referred = np.bincount(r.group[mem[r.group_referred[mem]]], minlength=g.n)
             g.funds = np.where(community, g.funds - gp.referred_member_cost_gbp * referred, g.funds)
             t["cost_referred_members_gbp"] += float(gp.referred_member_cost_gbp * referred[community].sum())
             self._grants(model, community)
@@ -261,9 +272,9 @@ class Groups(Mechanism):
                 g.open = g.open & ~closing
                 g.closed_week = np.where(closing, week, g.closed_week)
                 # (index lists of members and group volunteers: a tenth of the residents)
-                mem = np.flatnonzero(r.group >= 0)
+                mem = flatnonzero(r.group >= 0)
                 release_members(model, mem[closing[r.group[mem]]])
-                vols = np.flatnonzero(r.volunteer_group >= 0)
+                vols = flatnonzero(r.volunteer_group >= 0)
                 r.volunteer_group[vols[closing[r.volunteer_group[vols]]]] = -1
                 t["groups_closed"] += int(closing.sum())
                 self._update_capacity(model)  # else nothing it counts has changed since the last call
@@ -296,24 +307,26 @@ class Groups(Mechanism):
         # 5. the groups' waiting lists are served first; then residents join on their own
         self._serve_waiting_lists(model, queue_u)
         # its own row: reusing the leaving luck made every leaver with u < p_join rejoin the same week
-        joiners = np.flatnonzero((r.group < 0) & (u[0] < below(weekly_prob(gp.self_join_per_year))))
+        joiners = flatnonzero(u[0] < below(weekly_prob(gp.self_join_per_year)))
+        joiners = joiners[r.group[joiners] < 0]
         allocate_places(model, joiners, preferred_kind(r, joiners), programmes=False)
 
         # 6. attendance this week (during a lockdown only groups that moved online meet)
-        mem = np.flatnonzero(r.group >= 0)
-        r.attended = np.zeros(r.n, bool)
-        r.attended[mem[u.at(3, mem) < gp.attendance]] = True
+        mem = flatnonzero(r.group >= 0)
+        att = mem[u.at(3, mem) < gp.attendance]
         if model.lockdown and g.n:
-            r.attended &= g.online[np.maximum(r.group, 0)]
+            att = att[g.online[r.group[att]]]
+        r.attended = np.zeros(r.n, bool)
+        r.attended[att] = True
         if g.n:
-            g.attendance = np.bincount(r.group[r.attended], minlength=g.n)
-        t["group_attendance"] += int(r.attended.sum())
+            g.attendance = np.bincount(r.group[att], minlength=g.n)
+        t["group_attendance"] += int(att.size)
 
     def _serve_waiting_lists(self, model, u) -> None:
         """Leave the list (a place found otherwise, or gave up), wait again if the group closed,
         then free places go to each group's list in order of waiting (fixed key on ties)."""
         r, g, t = model.residents, model.groups, model.tally
-        q = np.flatnonzero(r.group_queue >= 0)
+        q = flatnonzero(r.group_queue >= 0)
         if q.size == 0:
             return
         gq = r.group_queue[q]
@@ -325,7 +338,7 @@ class Groups(Mechanism):
         if closed.any():
             again = q[closed]
             queue_for_places(model, again, preferred_kind(r, again))
-        q = np.flatnonzero(r.group_queue >= 0)
+        q = flatnonzero(r.group_queue >= 0)
         if q.size == 0:
             return
         gq = r.group_queue[q]
@@ -339,10 +352,12 @@ class Groups(Mechanism):
         r.group_queue[placed] = -1
         t["group_queue_placed"] += int(placed.size)
 
-    def _update_capacity(self, model) -> None:
+    def _update_capacity(self, model, members: np.ndarray | None = None) -> None:
+        """Recount volunteers and members (``members``: the members' index list, if known) and
+        set places."""
         r, g, gp = model.residents, model.groups, model.cfg.groups
-        g.volunteers = np.bincount(r.volunteer_group[r.volunteer_group >= 0], minlength=g.n)
-        g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
+        g.volunteers = count_ids(r.volunteer_group, g.n)
+        g.members = count_ids(r.group, g.n) if members is None else np.bincount(r.group[members], minlength=g.n)
         run_by_volunteers = np.minimum(gp.max_places, gp.places_per_volunteer * g.volunteers)
         places = np.where(g.fixed_weeks > 0, model.cfg.programmes.places, run_by_volunteers)
         g.places = np.where(g.open, places, 0)
@@ -353,18 +368,17 @@ class Groups(Mechanism):
         if not (g.members > g.places).any():
             return
         over = g.members > g.places
-        mem = np.flatnonzero(r.group >= 0)
+        mem = flatnonzero(r.group >= 0)
         mem = mem[over[r.group[mem]]]  # members of those groups
         grp = r.group[mem]
         order = np.lexsort((-r.queue_key[mem], -r.group_since[mem], grp))
         mem, grp = mem[order], grp[order]
         start, _ = segments(grp)
         rank = np.arange(mem.size) - start
-        out = np.zeros(r.n, dtype=bool)
-        out[mem[rank >= g.places[grp]]] = True
+        out = mem[rank >= g.places[grp]]
         release_members(model, out)
-        model.tally["members_displaced"] += int(out.sum())
-        g.members = np.bincount(r.group[r.group >= 0], minlength=g.n)
+        model.tally["members_displaced"] += int(out.size)
+        g.members = count_ids(r.group, g.n)
 
     def _start_groups(self, model, u, k: int, kinds: np.ndarray | None,
                       rng: np.random.Generator | None = None) -> None:
@@ -385,7 +399,7 @@ class Groups(Mechanism):
         for i in new_ids:  # a handful of new groups a week: one Mesa agent each
             CommunityGroup(model, int(i))
         need_v = max(gp.volunteers_needed, 1)
-        pool = np.flatnonzero(r.volunteer & (r.volunteer_group < 0))
+        pool = flatnonzero(r.volunteer & (r.volunteer_group < 0))
         key = u.at(2, pool)
         m = k * need_v
         if m < pool.size:
@@ -394,7 +408,7 @@ class Groups(Mechanism):
             kth = np.partition(key, m - 1)[m - 1]
             keep = key <= kth
             pool, key = pool[keep], key[keep]
-        pool = pool[np.argsort(key, kind="stable")][:m]
+        pool = pool[key.argsort(kind="stable")][:m]
         founders_of = np.repeat(new_ids, need_v)[: pool.size]
         r.volunteer_group[pool] = founders_of
         # only the new groups' counts change (founders were free volunteers): no full recount
@@ -407,10 +421,10 @@ class Groups(Mechanism):
         gr, g = model.cfg.grants, model.groups
         if gr.budget_gbp_per_year <= 0 or model.week % 13 != 0:
             return
-        low = np.flatnonzero(community & (g.funds < gr.low_funds_weeks * g.cost))
+        low = flatnonzero(community & (g.funds < gr.low_funds_weeks * g.cost))
         if low.size == 0:
             return
-        low = low[np.argsort(g.funds[low], kind="stable")]
+        low = low[g.funds[low].argsort(kind="stable")]
         budget = gr.budget_gbp_per_year / 4.0
         n_grants = min(low.size, int(budget // gr.max_grant_gbp) if gr.max_grant_gbp > 0 else 0)
         paid = low[:n_grants]

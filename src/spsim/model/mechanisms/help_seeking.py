@@ -19,8 +19,7 @@ import numpy as np
 
 from ..population import WEEKS_PER_YEAR
 from ..tables import NEEDS, popcount8
-from .base import Mechanism
-from .ties import segments
+from .base import Mechanism, flatnonzero
 
 
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, max_k: int = 200) -> np.ndarray:
@@ -31,11 +30,11 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, max_k: int = 200) -> np
     k = np.zeros(lam.shape, np.int32)
     # exp(-lam) >= 1 - lam, so u < 1 - lam already means k = 0: only the others (about a share lam
     # of residents) need the exact cumulative probabilities; the outcome is the same
-    cand = np.flatnonzero(u >= 1.0 - lam)
+    cand = flatnonzero(u >= 1.0 - lam)
     lam_c, u_c = lam[cand], u[cand].astype(np.float64)
     p = np.exp(-lam_c)
     cdf = p.copy()
-    idx = np.flatnonzero(u_c >= cdf)
+    idx = flatnonzero(u_c >= cdf)
     for j in range(1, max_k + 1):
         if not idx.size:
             break
@@ -56,6 +55,10 @@ def queue_key(practice: np.ndarray, u: np.ndarray, idx: np.ndarray) -> np.ndarra
     key |= (u * np.float32(2 ** 24)).astype(np.uint64) << np.uint64(23)
     key |= idx.astype(np.uint64)
     return key
+
+
+#: the resident's bits of a :func:`queue_key`
+QUEUE_RESIDENT_BITS = np.uint64((1 << 23) - 1)
 
 
 class HelpSeeking(Mechanism):
@@ -91,30 +94,31 @@ class HelpSeeking(Mechanism):
         else:
             can = u[0] >= self.no_request_below
         can |= r.in_episode
-        maybe = np.flatnonzero(can)
+        maybe = flatnonzero(can)
         lam_med = r.gp_base[maybe].astype(np.float64)
         if model.lockdown:
             lam_med = lam_med * c.shock.gp_demand_multiplier
         lam_med = lam_med + r.episode_gp[maybe]
         k_med = np.zeros(r.n, np.int32)
-        k_med[maybe] = poisson_from_uniform(u[0][maybe], lam_med)
+        k_med[maybe] = k_maybe = poisson_from_uniform(u[0][maybe], lam_med)
         # social requests: for residents with a need, keyed luck
         k_soc = np.zeros(r.n, np.int32)
-        with_needs = np.flatnonzero(r.needs != 0)
+        with_needs = flatnonzero(r.needs != 0)
         lam_soc = self.lam_soc_per_unit * popcount8(r.needs[with_needs])
-        k_soc[with_needs] = poisson_from_uniform(u.at(1, with_needs), lam_soc)
+        k_soc[with_needs] = k_needs = poisson_from_uniform(u.at(1, with_needs), lam_soc)
         asks = np.zeros(r.n, bool)
-        asks[maybe[k_med[maybe] > 0]] = True
-        asks[with_needs[k_soc[with_needs] > 0]] = True
-        idx = np.flatnonzero(asks)
-        k = k_med[idx] + k_soc[idx]
+        asks[maybe[k_maybe > 0]] = True
+        asks[with_needs[k_needs > 0]] = True
+        idx = flatnonzero(asks)
 
         # queue: by practice, then by this week's key; each practice serves until capacity is used
-        pr = r.practice[idx]
-        order = np.argsort(queue_key(pr, u.at(0, idx), idx))
-        idx, pr, kk = idx[order], pr[order], k[order]
-        start, _ = segments(pr)
-        csum = np.cumsum(kk)
+        # (the keys are unique and hold the resident in their low bits, so sorting the keys is
+        # np.argsort(key) and reads the residents back: a plain sort is several times faster)
+        key = np.sort(queue_key(r.practice[idx], u.at(0, idx), idx))
+        idx = (key & QUEUE_RESIDENT_BITS).astype(np.intp)
+        pr, kk = r.practice[idx], k_med[idx] + k_soc[idx]
+        start = np.searchsorted(pr, np.arange(model.practices.n))[pr]  # segments(pr)[0]
+        csum = kk.cumsum()
         before = csum - kk - (csum[start] - kk[start])  # requests queued ahead within the practice
         served = np.clip(model.practices.capacity[pr] - before, 0, kk)
         # social consultations among those served: the same share as among the requests
@@ -131,7 +135,7 @@ class HelpSeeking(Mechanism):
         # residents with u below their bound (or turned away) can attend; p_ae exactly for them
         can = u[1] < self.ae_bound
         can |= unmet
-        cand = np.flatnonzero(can)
+        cand = flatnonzero(can)
         lam_ae = (r.ae_base[cand] * self.ae_ep.take(r.in_episode[cand].astype(np.intp))
                   * self.ae_social.take(popcount8(r.needs[cand]).astype(np.intp)))
         ae = np.zeros(r.n, bool)
@@ -146,4 +150,4 @@ class HelpSeeking(Mechanism):
         t["gp_consultations"] += int(served.sum())
         t["gp_social_consultations"] += int(served_soc.sum())
         t["gp_unmet"] += int((kk - served).sum())
-        t["ae_attendances"] += int(ae.sum())
+        t["ae_attendances"] += int(np.count_nonzero(ae))

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..population import weekly_prob
 from ..tables import NEED_TO_KIND, NEEDS, popcount8
-from .base import Mechanism
+from .base import Mechanism, flatnonzero
 
 
 class LifeEvents(Mechanism):
@@ -74,7 +74,7 @@ class LifeEvents(Mechanism):
         # with a = (u < p_end), b = (u < p_start): new = b ^ (present & ~(a ^ b)).
         ep = r.in_episode.copy()
         a = np.less(u[0], 1.0 / h.episode_mean_weeks)  # a Python float: compared in float32
-        cand = np.flatnonzero(u[0] < self.episode_bound)
+        cand = flatnonzero(u[0] < self.episode_bound)
         x = r.ucla[cand] - np.float32(3.0)
         x *= self.log_rr
         np.exp(x, out=x)
@@ -86,10 +86,11 @@ class LifeEvents(Mechanism):
         b[cand] = np.less(u[0][cand], x)
         now = _switch(ep, a, b)
         r.in_episode = now
-        started = np.flatnonzero(now & ~ep)
+        changed = flatnonzero(now ^ ep)
+        started = changed[now[changed]]
         if started.size:
             r.episode_gp[started] = self.episode_size(u.at(0, started), h)
-        r.episode_gp[ep & ~now] = 0.0
+        r.episode_gp[changed[ep[changed]]] = 0.0  # ended
         # bereavement starts and ends the same way
         a = np.less(u[2], self.p_grief_ends)
         b = np.less(u[2], self.p_bereaved)
@@ -116,37 +117,42 @@ class LifeEvents(Mechanism):
         p_plain = np.float32(1.0 / c.needs.mean_duration_weeks)
         p_boost = np.float32(boost / c.needs.mean_duration_weeks)
         groups = model.groups
-        with_needs = np.flatnonzero(needs != 0)  # (nonzero on bools: several times faster than on uint8)
+        with_needs = flatnonzero(needs != 0)  # (nonzero on bools: several times faster than on uint8)
         held = needs[with_needs]
         # one (row of with_needs, need) pair per need held
-        rows = [np.flatnonzero((held & np.uint8(1 << j)) != 0) for j in range(k_needs)]
+        rows = [flatnonzero((held & np.uint8(1 << j)) != 0) for j in range(k_needs)]
         row = np.concatenate(rows)
         k = np.repeat(np.arange(k_needs), [x.size for x in rows])
         hold = with_needs[row]
         p_res = np.where(r.lw_status[hold] == 2, p_boost, p_plain)
         if groups.n:
-            # attending a group of the kind that meets the need doubles its resolution
-            gr = r.group[hold]
-            meets = r.attended[hold] & (gr >= 0) & (groups.kind[np.maximum(gr, 0)] == NEED_TO_KIND[k])
-            p_res = np.minimum(p_res * np.where(meets, np.float32(2.0), np.float32(1.0)), 1.0)
+            # attending a group of the kind that meets the need doubles its resolution (looked
+            # up for the holders who attended only: a few in a hundred)
+            att = flatnonzero(r.attended[hold])
+            gr = r.group[hold[att]]
+            meets = att[(gr >= 0) & (groups.kind[np.maximum(gr, 0)] == NEED_TO_KIND[k[att]])]
+            p_res[meets] *= np.float32(2.0)
+            np.minimum(p_res, 1.0, out=p_res)
         # u < 1, so a probability of 1 always resolves
         ends = u.at(1, _pair(hold, k)) < p_res
         resolved = np.bincount(row[ends], weights=(1 << k[ends]), minlength=with_needs.size)
         new[with_needs] = held & ~resolved.astype(np.uint8)
         # onset: first whether any absent need starts, then which
-        cand = np.flatnonzero(u[1] < self.any_onset_bound)
+        cand = flatnonzero(u[1] < self.any_onset_bound)
         p = self.need_onset[cand]
         absent = k_needs - popcount8(needs[cand]).astype(np.int64)
         log_q = np.log1p(-p)
         some = u[1][cand] < -np.expm1(absent * log_q)
         cand, p, absent, log_q = cand[some], p[some], absent[some], log_q[some]
         forced = np.ones(cand.size, bool)  # none of theirs has started yet, and one must
+        # keyed luck of every (resident, need) pair at once: column k is u.at(2, _pair(cand, k))
+        luck = u.at(2, _pair(cand[:, None], np.arange(k_needs)).ravel()).reshape(cand.size, k_needs)
         for k in range(k_needs):
             bit = np.uint8(1 << k)
             free = (needs[cand] & bit) == 0
             any_left = -np.expm1(absent * log_q)
             chance = np.where(forced, p / np.where(free, any_left, 1.0), p)
-            starts = free & (u.at(2, _pair(cand, k)) < chance)
+            starts = free & (luck[:, k] < chance)
             new[cand[starts]] |= bit
             forced &= ~starts
             absent -= free

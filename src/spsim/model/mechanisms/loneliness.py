@@ -38,7 +38,7 @@ import numpy as np
 
 from ..population import WEEKS_PER_YEAR
 from ..tables import popcount8
-from .base import Mechanism
+from .base import Mechanism, flatnonzero
 
 
 class UclaScore:
@@ -56,7 +56,7 @@ class UclaScore:
     def score(self, lonely: np.ndarray, flags: np.ndarray) -> np.ndarray:
         lo = self.lo_base + self.lo_add[flags]
         np.clip(lo, np.float32(3.0), np.float32(6.49), out=lo)
-        now = np.flatnonzero(lonely)
+        now = flatnonzero(lonely)
         lo[now] = self.hi[now]
         return lo
 
@@ -126,13 +126,29 @@ class Loneliness(Mechanism):
             passing = passing * lc.lockdown_onset_multiplier
         return passing
 
-    def onset(self, model, lonely_contacts, flags) -> np.ndarray:
-        """Yearly onset rate of every resident: lasting causes x passing causes + contagion."""
+    def onset(self, model, lonely_contacts, flags, who=slice(None)) -> np.ndarray:
+        """Yearly onset rate of every resident (or of residents ``who``, whose lonely contacts and
+        passing-cause codes are given): lasting causes x passing causes + contagion."""
         c = model.cfg
         lc = c.loneliness
         if model.lockdown:
             lonely_contacts = lonely_contacts * c.shock.contact_multiplier
-        return self.onset_base * self.passing(model)[flags] + lc.contagion_per_year * lonely_contacts
+        return self.onset_base[who] * self.passing(model)[flags] + lc.contagion_per_year * lonely_contacts
+
+    def onset_bound(self, model, lonely_contacts) -> np.ndarray:
+        """A float32 bound on every resident's weekly onset rate (:meth:`onset` / 52), 0.01% above
+        it: the lasting causes times the largest passing multiplier, plus contagion at full weight
+        (every term is non-negative; float32 rounding is far inside the margin)."""
+        c = model.cfg
+        base = self.__dict__.get("_bound_base")
+        if base is None or base[0] is not self.onset_base:
+            base = self._bound_base = (self.onset_base, (self.onset_base / WEEKS_PER_YEAR).astype(np.float32))
+        margin = 1.0 + 1e-4
+        weight = max(c.shock.contact_multiplier, 1.0) if model.lockdown else 1.0
+        bound = base[1] * np.float32(float(self.passing(model).max()) * margin)
+        per_contact = np.float32(c.loneliness.contagion_per_year * weight / WEEKS_PER_YEAR * margin)
+        bound += per_contact * lonely_contacts.astype(np.float32)
+        return bound
 
     def recovery(self, model, who, other_contacts) -> np.ndarray:
         """Yearly recovery rate of residents ``who`` (an index array or ``slice(None)``), whose
@@ -204,13 +220,20 @@ class Loneliness(Mechanism):
     def stationary(self, model, iterations: int = 100, tol: float = 1e-9) -> np.ndarray:
         """Each resident's stationary chance of being lonely under this week's rules (mean field:
         contacts lonely with their own stationary chances; attendance at its expected rate)."""
+        from scipy import sparse
+
         r, c, net = model.residents, model.cfg, model.network
-        rows = np.repeat(np.arange(r.n), np.diff(net.indptr))
+        # the expected lonely contacts, np.bincount(rows, weights=p[net.indices]) with rows the
+        # residents repeated by their base degree, as a product with the 0/1 matrix of the base
+        # ties (the network's own CSR arrays): scipy sums each row's terms in the same order from
+        # zero, so the sums are the same to the last bit, in a third of the time
+        # (tests/test_fast_paths.py checks the two agree)
+        ties = sparse.csr_matrix((np.ones(net.indices.size), net.indices, net.indptr), shape=(r.n, r.n))
         degree = net.degree().astype(np.float64)
         attending = c.groups.attendance * (r.group >= 0)
         p = np.zeros(r.n)
         for _ in range(iterations):
-            lonely_contacts = np.bincount(rows, weights=p[net.indices], minlength=r.n)
+            lonely_contacts = ties @ p
             onset, recovery = self.rates(model, lonely_contacts, degree - lonely_contacts)
             recovery = recovery + c.loneliness.group_recovery_per_year * attending
             new = onset / np.maximum(onset + recovery, 1e-12)
@@ -232,18 +255,28 @@ class Loneliness(Mechanism):
         lonely = r.lonely
         lonely_contacts = model.network.count_flagged_neighbours(lonely, cache="lonely")
         flags = self.flags(r)
-        # the rate each resident is exposed to: onset if not lonely, recovery if lonely
-        # (recovery computed for the lonely only)
-        rate = self.onset(model, lonely_contacts, flags)
-        lone = np.flatnonzero(lonely)
+        # the rate each resident is exposed to: onset if not lonely, recovery if lonely.
+        # p = 1 - exp(-rate) <= rate: only residents with u below their rate can switch; p exactly
+        # for them. The exact rates are computed for those residents only: recovery for the lonely;
+        # onset for the others whose u lies below a float32 bound on it (the same residents,
+        # found with a few float32 operations instead of everyone's float64 rate; the plain
+        # whole-array step is in tests/test_fast_paths.py, which checks that the two agree)
+        u0 = u[0]
+        switch = []
+        lone = flatnonzero(lonely)
         if lone.size:
             other = model.network.degree_of(lone) - lonely_contacts[lone]
-            rate[lone] = self.recovery(model, lone, other)
-        rate /= WEEKS_PER_YEAR
-        # p = 1 - exp(-rate) <= rate: only residents with u below rate can switch; p exactly for them
-        u0 = u[0]
-        cand = np.flatnonzero(u0 < rate)
-        switch = cand[u0[cand] < -np.expm1(-rate[cand])]
+            rate = self.recovery(model, lone, other) / WEEKS_PER_YEAR
+            below_rate = u0[lone] < rate
+            cand, rate = lone[below_rate], rate[below_rate]
+            switch.append(cand[u0[cand] < -np.expm1(-rate)])
+        near = flatnonzero(u0 < self.onset_bound(model, lonely_contacts))
+        near = near[~lonely[near]]
+        rate = self.onset(model, lonely_contacts[near], flags[near], who=near) / WEEKS_PER_YEAR
+        below_rate = u0[near] < rate
+        cand, rate = near[below_rate], rate[below_rate]
+        switch.append(cand[u0[cand] < -np.expm1(-rate)])
+        switch = np.concatenate(switch)
         # lonely: stays unless u < p (recovers); not lonely: becomes lonely if u < p
         new_lonely = lonely.copy()
         new_lonely[switch] = ~new_lonely[switch]
@@ -260,7 +293,7 @@ class Loneliness(Mechanism):
         t *= np.float32(wb.adjustment)
         t += w
         r.wellbeing = np.clip(t, 0.0, 10.0)
-        moved = np.flatnonzero(r.attended | new_lonely)
+        moved = flatnonzero(r.attended | new_lonely)
         conf = r.confidence
         # everyone is pulled back towards their resting level (gains fade and losses recover: no
         # ratchet); those who attended gain, the lonely lose

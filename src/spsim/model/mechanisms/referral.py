@@ -40,7 +40,7 @@ import numpy as np
 
 from ..population import weekly_prob
 from ..tables import popcount8
-from .base import Mechanism, below
+from .base import Mechanism, below, flatnonzero, without
 from .groups import allocate_places, preferred_kind
 
 WAITING, ACTIVE = 1, 2
@@ -62,7 +62,7 @@ def update_willingness(model, state: dict) -> None:
     """Practices' willingness to refer follows a target set by what they see of the service."""
     c, pr = model.cfg, model.practices
     pc, mem = c.practices, c.demand.gp_memory_weeks
-    k = np.bincount(model.residents.practice[model.discharged], minlength=pr.n)
+    k = np.bincount(model.residents.practice[flatnonzero(model.discharged)], minlength=pr.n)
     fed = state["fed_back"]
     fed += (52.0 * k - fed) / mem  # discharges fed back per year, smoothed
     target = pc.referral_max - (pc.referral_max - pc.referral) * (1.0 - pc.feedback_gain) ** fed
@@ -74,8 +74,9 @@ def serving_team(model, who: np.ndarray) -> np.ndarray:
     """Team (0 main, 1.. extra) that would take each resident in ``who``, -1 if none."""
     r, c = model.residents, model.cfg
     team = np.full(who.size, -1, np.int8)
-    units = popcount8(r.needs[who]) + r.lonely[who]
-    age = r.age_band[who]
+    if c.teams:
+        units = popcount8(r.needs[who]) + r.lonely[who]
+        age = r.age_band[who]
     for k, t in reversed(list(enumerate(c.teams, start=1))):  # the first listed team wins
         if t.fte > 0:
             ok = np.isin(age, t.age_bands) & (units >= t.min_needs)
@@ -105,7 +106,7 @@ class Referral(Mechanism):
         in_need = (r.needs != 0) | r.lonely
         eligible = (r.lw_status == 0) & (r.lw_eligible_from <= week) & in_need
         team = np.full(r.n, -1, np.int8)
-        cand = np.flatnonzero(eligible)
+        cand = flatnonzero(eligible)
         team[cand] = serving_team(model, cand)
         eligible &= team >= 0
 
@@ -115,13 +116,13 @@ class Referral(Mechanism):
         gp_mult = c.app.gp_referral_multiplier if app else 1.0
         p_gp = np.minimum(pr.recognition * pr.referral * gp_mult, 1.0)
         by_gp = np.zeros(r.n, bool)
-        at_gp = np.flatnonzero(eligible & model.seen_social)  # the same rule on the rows it can pick
+        at_gp = flatnonzero(eligible & model.seen_social)  # the same rule on the rows it can pick
         by_gp[at_gp[u.at(0, at_gp) < p_gp[r.practice[at_gp]]]] = True
         # loneliness raised at any consultation (most of theirs are medical: loneliness acts
         # through health). The same keyed luck: for a resident the social route did not refer, it is
         # uniform above the social threshold, so the combined threshold below refers them with
         # probability p_lonely on top of it (for the rest, threshold = p_lonely).
-        seen_lonely = np.flatnonzero(eligible & model.seen_gp & r.lonely & ~by_gp)
+        seen_lonely = flatnonzero(eligible & model.seen_gp & r.lonely & ~by_gp)
         if seen_lonely.size:
             p_lonely = np.minimum(c.practices.loneliness_recognition * pr.referral * gp_mult, 1.0)
             pl = p_lonely[r.practice[seen_lonely]]
@@ -129,7 +130,7 @@ class Referral(Mechanism):
             by_gp[seen_lonely[u.at(0, seen_lonely) < ps + pl * (1.0 - ps)]] = True
         self_rate = rp.self_referral_per_year * (c.app.self_referral_multiplier if app else 1.0)
         by_self = np.zeros(r.n, bool)
-        open_self = np.flatnonzero(eligible & ~by_gp)
+        open_self = flatnonzero(eligible & ~by_gp)
         by_self[open_self[u.at(1, open_self) < below(weekly_prob(self_rate))]] = True
 
         # community connectors signpost their own ties
@@ -137,14 +138,14 @@ class Referral(Mechanism):
         if r.connector.any():
             k = model.network.count_flagged_neighbours(r.connector, cache="connector")
             p_sign = weekly_prob(c.connectors.signpost_per_year * k)
-            near = np.flatnonzero(in_need & (r.lw_status == 0) & ~r.connector & (k > 0))
+            near = flatnonzero(in_need & (r.lw_status == 0) & ~r.connector & (k > 0))
             luck = u.at(3, near)
             reached = np.zeros(r.n, bool)
             reached[near[luck < p_sign[near]]] = True
             to_lw = np.zeros(r.n, bool)
             to_lw[near[luck < p_sign[near] * c.connectors.to_link_worker_share]] = True
             by_connector = to_lw & eligible & ~by_gp & ~by_self
-            direct = np.flatnonzero(reached & ~to_lw & (r.group < 0))
+            direct = flatnonzero(reached & ~to_lw & (r.group < 0))
             placed = allocate_places(model, direct, preferred_kind(r, direct), programmes=False)
             t["signposted_to_groups"] += int(placed.size)
 
@@ -155,7 +156,7 @@ class Referral(Mechanism):
         outreach = c.outreach.per_year > 0
         shielding_calls = model.lockdown and c.shock.shielding_outreach_per_year > 0
         if outreach or shielding_calls:
-            who = np.flatnonzero(eligible & ~by_gp & ~by_self & ~by_connector)
+            who = flatnonzero(eligible & ~by_gp & ~by_self & ~by_connector)
             rate = np.zeros(who.size)
             if outreach:
                 periphery = r.lonely[who] & (model.network.degree_of(who) <= c.outreach.max_ties)
@@ -169,7 +170,7 @@ class Referral(Mechanism):
         d = c.demand
         taken = by_gp | by_self | by_connector | by_outreach
         # (the same element-wise rules on the index list of residents still open to a route)
-        open_idx = np.flatnonzero(eligible & ~taken)
+        open_idx = flatnonzero(eligible & ~taken)
         spare = spare_places(model)
         counts = {}
         found = []
@@ -179,19 +180,19 @@ class Referral(Mechanism):
             listed = open_idx[on_list]
             p = min(effort * (1.0 - d.inreach_groups_share) / max(listed.size, 1), 1.0)
             hit = listed[v.at(0, listed) < p]
-            rest = open_idx if hit.size == 0 else np.setdiff1d(open_idx, hit, assume_unique=True)
+            rest = without(open_idx, hit)
             members = rest[r.group[rest] >= 0]
             p = min(effort * d.inreach_groups_share / max(members.size, 1), 1.0)
             hit_g = members[v.at(1, members) < p]
             counts["inreach"], counts["groups"] = hit.size, hit_g.size
             found += [hit, hit_g]
-            open_idx = np.setdiff1d(rest, hit_g, assume_unique=True)
+            open_idx = without(rest, hit_g)
         p_vcs = below(weekly_prob(d.vcs_per_year) / discourage)
         # (keyed luck: drawn for the residents each route can refer, the same numbers as for all)
         practical = open_idx[(r.needs[open_idx] & PRACTICAL_NEEDS) != 0]
         vcs = practical[v.at(2, practical) < p_vcs]
         p_sc = below(weekly_prob(d.social_care_per_year) / discourage)
-        not_vcs = open_idx if vcs.size == 0 else np.setdiff1d(open_idx, vcs, assume_unique=True)
+        not_vcs = without(open_idx, vcs)
         frail = not_vcs[(r.age_band[not_vcs] == 2) & r.ltc[not_vcs]]
         sc = frail[v.at(3, frail) < p_sc]
         counts["vcs"], counts["social_care"] = int(vcs.size), int(sc.size)
@@ -201,21 +202,21 @@ class Referral(Mechanism):
         for idx in found:
             referred[idx] = True
         refused = np.zeros(r.n, bool)
-        ref_idx = np.flatnonzero(referred)
+        ref_idx = flatnonzero(referred)
         refused[ref_idx[u.at(2, ref_idx) < rp.refusal]] = True
-        accepted = referred & ~refused
+        accepted = ref_idx[~refused[ref_idx]]  # (index lists: a few dozen of the residents)
 
-        r.times_referred[referred] += 1
+        r.times_referred[ref_idx] += 1
         r.lw_eligible_from[refused] = week + rp.cooldown_weeks
         r.lw_status[accepted] = WAITING
         r.lw_since[accepted] = week
         r.lw_team[accepted] = team[accepted]
         model.referred_this_week = referred
         model.refused_this_week = refused  # for outcomes by group (model/breakdown.py)
-        t["referrals"] += int(referred.sum())
+        t["referrals"] += int(ref_idx.size)
         for route, mask in zip(ROUTES[:4], (by_gp, by_self, by_connector, by_outreach), strict=True):
             t["referrals_" + route] += int(np.count_nonzero(mask))
         for route in ROUTES[4:]:
             t["referrals_" + route] += int(counts.get(route, 0))
-        t["referrals_refused"] += int(refused.sum())
-        t["referrals_accepted"] += int(accepted.sum())
+        t["referrals_refused"] += int(ref_idx.size - accepted.size)
+        t["referrals_accepted"] += int(accepted.size)

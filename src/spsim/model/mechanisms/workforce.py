@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..population import weekly_prob
-from .base import Mechanism
+from .base import Mechanism, flatnonzero
 from .referral import ACTIVE, WAITING
 
 BLOCK = 1024
@@ -58,7 +58,7 @@ class Workforce(Mechanism):
         w.vacant_since = np.where(leaving, model.week, np.where(filled, -1, w.vacant_since))
         w.on_leave = w.in_post & (v[2] < wf.leave_weeks_per_year / 52.0)
         if leaving.any():
-            self._handover(model, np.flatnonzero(leaving))
+            self._handover(model, flatnonzero(leaving))
         t["lw_leavers"] += int(leaving.sum())
         t["lw_recruited"] += int(filled.sum())
         model.lw_pay_in_post = float(self.pay[w.in_post].sum())
@@ -68,7 +68,7 @@ class Workforce(Mechanism):
         w, r, t = model.link_workers, model.residents, model.tally
         gone = np.zeros(w.n, bool)
         gone[leavers] = True
-        active = np.flatnonzero(r.lw_status == ACTIVE)
+        active = flatnonzero(r.lw_status == ACTIVE)
         orphans = active[gone[r.lw_worker[active]]]
         w.clients = np.bincount(r.lw_worker[active], minlength=w.n) * ~gone
         orphans = orphans[np.lexsort((r.queue_key[orphans], r.lw_since[orphans]))]
@@ -76,7 +76,7 @@ class Workforce(Mechanism):
         moved = np.zeros(0, np.int64)
         for team in np.unique(w.team[leavers]):
             mine = orphans[r.lw_team[orphans] == team]
-            staff = np.flatnonzero(w.team == team)
+            staff = flatnonzero(w.team == team)
             slots = np.repeat(staff, free[staff])[: mine.size]
             r.lw_worker[mine[: slots.size]] = slots
             moved = np.concatenate([moved, mine[: slots.size]])
