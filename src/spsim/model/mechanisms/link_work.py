@@ -194,7 +194,6 @@ def free_none() -> np.ndarray:
     return np.zeros(0, np.int64)
 
 
-
 class StandIn:
     """A service running at capacity, for the group sector's warm start
     (``SocialPrescribingModel._warm_start_groups``), while the service itself is held still.
@@ -211,7 +210,7 @@ class StandIn:
         r, w = model.residents, model.link_workers
         places = int((w.caseload_cap * w.in_post).sum()) if w.n else 0
         rate = places * model.cfg.groups.warm_start_discharges_per_place_week
-        cand = np.flatnonzero((r.needs != 0) | r.lonely) if rate > 0 else np.zeros(0, np.int64)
+        cand = flatnonzero((r.needs != 0) | r.lonely) if rate > 0 else np.zeros(0, np.int64)
         self.cand = cand[serving_team(model, cand) >= 0]
         self.p = rate / self.cand.size if self.cand.size else 0.0
         self.n = r.n
