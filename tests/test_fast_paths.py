@@ -120,11 +120,11 @@ def test_help_seeking_matches_a_plain_queue():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 12), min_size=1, max_size=40), st.integers(0, 200))
 def test_group_places_are_offered_round_robin_as_the_plain_rule_does(free, wanting):
-    """``groups._fill`` builds only the rounds it needs; the plain rule lists every free place by
+    """``group_places._fill`` builds only the rounds it needs; the plain rule lists every free place by
     (round, group) and takes the first ones."""
     from types import SimpleNamespace
 
-    from spsim.model.mechanisms.groups import _fill
+    from spsim.model.mechanisms.group_places import _fill
 
     free = np.array(free)
     g = SimpleNamespace(open=np.ones(free.size, bool), places=free, members=np.zeros(free.size, int))
@@ -187,9 +187,9 @@ def test_keyed_uniforms_are_splitmix64_written_plainly(key, idx):
 
 
 def _allocate_places_plain(model, who, kinds, programmes=True):
-    """``groups.allocate_places`` as it was written before the kinds were filled in one pass: one
-    ``_fill`` and one ``_join`` per kind, then ``np.setdiff1d`` for the rest."""
-    from spsim.model.mechanisms.groups import PROGRAMME_SERVES, _fill, _join
+    """``group_places.allocate_places`` as it was written before the kinds were filled in one pass: one
+    ``_fill`` and one ``take_places`` per kind, then ``np.setdiff1d`` for the rest."""
+    from spsim.model.mechanisms.group_places import PROGRAMME_SERVES, _fill, take_places
     from spsim.model.tables import GROUP_KINDS
 
     r, g = model.residents, model.groups
@@ -202,14 +202,14 @@ def _allocate_places_plain(model, who, kinds, programmes=True):
     if programmes and (g.fixed_weeks > 0).any():
         fits = np.isin(kinds, PROGRAMME_SERVES)
         placed, slots = _fill(model, who[fits], g.open & (g.fixed_weeks > 0))
-        _join(model, placed, slots)
+        take_places(model, placed, slots)
         placed_all.append(placed)
         keep = ~np.isin(who, placed)
         who, kinds = who[keep], kinds[keep]
     for k in range(len(GROUP_KINDS)):
         sel = who[kinds == k]
         placed, slots = _fill(model, sel, allowed & (g.kind == k))
-        _join(model, placed, slots)
+        take_places(model, placed, slots)
         placed_all.append(placed)
     got = np.concatenate(placed_all)
     rest = np.setdiff1d(who, got)
@@ -218,7 +218,7 @@ def _allocate_places_plain(model, who, kinds, programmes=True):
         model.unmet_by_kind += np.bincount(missed, minlength=model.unmet_by_kind.size)
     rest = rest[np.argsort(r.queue_key[rest], kind="stable")]
     placed, slots = _fill(model, rest, allowed)
-    _join(model, placed, slots)
+    take_places(model, placed, slots)
     return np.concatenate([got, placed])
 
 
@@ -235,7 +235,7 @@ def placing_model():
 @given(st.integers(0, 2**31 - 1), st.integers(0, 400), st.booleans(), st.booleans())
 def test_allocate_places_fills_kinds_in_one_pass_as_the_plain_loop_does(placing_model, seed, n, programmes,
                                                                          crowd):
-    from spsim.model.mechanisms.groups import allocate_places, preferred_kind
+    from spsim.model.mechanisms.group_places import allocate_places, preferred_kind
 
     m = placing_model
     r, g = m.residents, m.groups

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from conftest import binomial_tolerance, make_model, mechanism_of, run_weeks, small_config, spy, tally_sum
-from spsim.model.mechanisms.groups import Groups, release_members
+from spsim.model.mechanisms.group_places import release_members
+from spsim.model.mechanisms.groups import Groups
 from spsim.model.mechanisms.help_seeking import HelpSeeking
 from spsim.model.mechanisms.life_events import LifeEvents
 from spsim.model.mechanisms.link_work import LinkWork
@@ -1190,7 +1191,7 @@ def test_volunteering_starts_surge_in_a_lockdown():
 def test_referred_clients_are_offered_programme_places_before_community_groups():
     """Matched clients who want company, activity or calm (the kinds a programme serves) fill a
     programme's free places first, in queue-key order; self-joiners (programmes=False) never do."""
-    from spsim.model.mechanisms.groups import PROGRAMME_SERVES, allocate_places, free_places
+    from spsim.model.mechanisms.group_places import PROGRAMME_SERVES, allocate_places, free_places
 
     cfg = small_config({"population.size": 6000, "groups.count": 30, "programmes.count": 1, "programmes.places": 10})
     for programmes in (True, False):

@@ -24,7 +24,7 @@ import numpy as np
 from ..population import team_specs
 from ..tables import popcount8
 from .base import Mechanism, flatnonzero
-from .groups import allocate_places, preferred_kind, queue_for_places
+from .group_places import allocate_places, preferred_kind, queue_for_places
 from .referral import ACTIVE, WAITING, serving_team
 
 

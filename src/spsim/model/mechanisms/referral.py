@@ -41,7 +41,7 @@ import numpy as np
 from ..population import weekly_prob
 from ..tables import popcount8
 from .base import Mechanism, below, flatnonzero, without
-from .groups import allocate_places, preferred_kind
+from .group_places import allocate_places, preferred_kind
 
 WAITING, ACTIVE = 1, 2
 #: referral routes, in the order they are tried (a resident is counted under the first that refers)
