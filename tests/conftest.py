@@ -182,6 +182,16 @@ def spy_mechanism() -> Callable[..., None]:
     return spy
 
 
+@pytest.fixture(scope="module")
+def placing_model() -> SocialPrescribingModel:
+    """A small town with programmes (fixed-length groups) and groups short of places, a few weeks in
+    (module scoped: tests that change it put it back)."""
+    m = make_model(small_config({"programmes.count": 2, "groups.count": 12, "groups.max_places": 6}))
+    for _ in range(4):
+        m.step()
+    return m
+
+
 def tally_sum(model, weeks: int, *keys: str) -> dict[str, int]:
     """Run ``weeks`` weeks and add up the weekly tallies of ``keys`` (burn-in included)."""
     out = dict.fromkeys(keys, 0)

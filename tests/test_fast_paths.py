@@ -222,15 +222,6 @@ def _allocate_places_plain(model, who, kinds, programmes=True):
     return np.concatenate([got, placed])
 
 
-@pytest.fixture(scope="module")
-def placing_model():
-    """A small town with programmes (fixed-length groups) and groups short of places, a few weeks in."""
-    m = make_model(small_config({"programmes.count": 2, "groups.count": 12, "groups.max_places": 6}))
-    for _ in range(4):
-        m.step()
-    return m
-
-
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(0, 400), st.booleans(), st.booleans())
 def test_allocate_places_fills_kinds_in_one_pass_as_the_plain_loop_does(placing_model, seed, n, programmes,

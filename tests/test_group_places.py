@@ -7,11 +7,9 @@ these tests check the rules themselves."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import make_model, small_config
 from spsim.model.mechanisms.group_places import (
     allocate_places,
     free_places,
@@ -20,15 +18,6 @@ from spsim.model.mechanisms.group_places import (
     release_members,
 )
 from spsim.model.tables import GROUP_KINDS, LONELY_KIND, NEED_TO_KIND, NEEDS
-
-
-@pytest.fixture(scope="module")
-def town():
-    """A small town with programmes and groups short of places, a few weeks in."""
-    m = make_model(small_config({"programmes.count": 2, "groups.count": 12, "groups.max_places": 6}))
-    for _ in range(4):
-        m.step()
-    return m
 
 
 def _saved(m):
@@ -48,11 +37,11 @@ def _restore(m, saved):
     m.tally.update(tally)
 
 
-def test_the_lonely_look_for_company_and_the_rest_for_a_group_that_meets_a_need(town):
+def test_the_lonely_look_for_company_and_the_rest_for_a_group_that_meets_a_need(placing_model):
     """Lonely: 'connect', whatever their needs. Not lonely with needs: the kind that meets one of
     them (debt and housing -> advice, employment -> keep learning, mental wellbeing -> take notice,
     inactivity -> be active). No needs: 'connect'."""
-    m, saved = town, _saved(town)
+    m, saved = placing_model, _saved(placing_model)
     r = m.residents
     try:
         idx = np.arange(7 * len(NEEDS))
@@ -81,12 +70,12 @@ def test_the_lonely_look_for_company_and_the_rest_for_a_group_that_meets_a_need(
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(0, 300), st.booleans())
-def test_places_are_never_overfilled_and_a_kind_with_room_is_served_first(town, seed, n, programmes):
+def test_places_are_never_overfilled_and_a_kind_with_room_is_served_first(placing_model, seed, n, programmes):
     """Whatever residents ask: no group ends with more members than places, each placed resident
     is placed once and was asked for, no self-joiner enters a programme, and a resident ends up
     outside their kind (placed elsewhere or not at all) only if no allowed group of that kind has a
     free place left."""
-    m, saved = town, _saved(town)
+    m, saved = placing_model, _saved(placing_model)
     r, g = m.residents, m.groups
     rng = np.random.default_rng(seed)
     pool = np.flatnonzero(r.group < 0)
@@ -113,11 +102,11 @@ def test_places_are_never_overfilled_and_a_kind_with_room_is_served_first(town, 
         _restore(m, saved)
 
 
-def test_a_client_without_a_place_waits_for_the_open_group_of_their_kind_with_fewest_waiting(town):
+def test_a_client_without_a_place_waits_for_the_open_group_of_their_kind_with_fewest_waiting(placing_model):
     """Queued round-robin over the open community groups of their kind, least loaded (waiting per
     place) first; any open community group when none of their kind is open; residents with a place
     or already on a list are left alone, and nobody joins a programme's list."""
-    m, saved = town, _saved(town)
+    m, saved = placing_model, _saved(placing_model)
     r, g = m.residents, m.groups
     community = g.open & (g.fixed_weeks == 0)
     try:
@@ -155,8 +144,8 @@ def test_a_client_without_a_place_waits_for_the_open_group_of_their_kind_with_fe
         _restore(m, saved)
 
 
-def test_released_members_leave_with_nothing_left_behind(town):
-    m, saved = town, _saved(town)
+def test_released_members_leave_with_nothing_left_behind(placing_model):
+    m, saved = placing_model, _saved(placing_model)
     r = m.residents
     try:
         members = np.flatnonzero(r.group >= 0)[:5]
