@@ -192,6 +192,27 @@ def compared(tmp_path_factory):
     return out
 
 
+def test_a_scheme_with_other_service_costs_is_reported_with_what_they_are(tmp_path):
+    """Programmes are a service cost of their own (``cost_programmes_gbp``): the report shows them
+    as "Other service costs" with the model's meaning of the column, not the developers' pay (a
+    separate row). This once raised ModuleNotFoundError for every scheme with programmes."""
+    none = write_config(tmp_path / "none.toml", "no-service", 0.0)
+    prog = write_config(tmp_path / "prog.toml", "programmes", 0.3,
+                        "\n[programmes]\ncount = 1\n\n[community_development]\nfte = 0.2\n")
+    out = tmp_path / "out"
+    args = ["compare", none, prog, "--replicates", "2", "--out", str(out), "--quiet"]
+    for s in SMALL:
+        args += ["--set", s]
+    assert main(args) == 0
+    table = pd.read_csv(out / "comparison.csv").set_index(["scenario", "outcome"])
+    assert table.loc[("programmes", "cost_other_service"), "mean"] > 0
+    assert table.loc[("programmes", "cost_development"), "mean"] > 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    row = re.search(r"Other service costs<span class=\"unit\">([^<]*)</span>", html)
+    assert row is not None and "programmes" in row.group(1), row
+    assert "developer" not in row.group(1).lower()
+
+
 def test_cli_writes_every_output(compared):
     names = sorted(p.name for p in compared.iterdir())
     plots = [n for n in names if n.endswith(".png")]
