@@ -1156,6 +1156,23 @@ def test_unmet_demand_for_group_places_is_forgotten_at_five_percent_a_week():
     np.testing.assert_allclose(m.unmet_by_kind, 0.95 * before, rtol=1e-12)
 
 
+def test_a_community_groups_money_changes_by_its_income_less_its_cost_each_week():
+    """Each week an open community group's reserves change by exactly its income less its cost
+    (with no referred members' cost and no grants; assumption, mechanisms/groups.py); programmes
+    and closed groups' reserves do not change."""
+    cfg = small_config({"groups.referred_member_cost_gbp": 0.0, "grants.budget_gbp_per_year": 0.0,
+                        "groups.income_share_mean": 0.5, "groups.initial_funds_weeks": 50.0,
+                        "programmes.count": 1})
+    m = make_model(cfg)
+    g = m.groups
+    funds, community = g.funds.copy(), g.open & (g.fixed_weeks == 0)
+    assert community.sum() >= 5 and not np.allclose(g.income[community], g.cost[community])
+    step_only(m, Groups)
+    n = funds.size
+    np.testing.assert_allclose(g.funds[:n][community], (funds + g.income[:n] - g.cost[:n])[community], rtol=1e-12)
+    np.testing.assert_array_equal(g.funds[:n][~community], funds[~community])
+
+
 # ============================================================== volunteering
 def test_connectors_stop_at_their_rate():
     cfg = small_config({"population.size": 6000, "connectors.count": 600, "connectors.stop_per_year": 10.0})

@@ -133,7 +133,7 @@ class Optimisation:
 
 def _replicate_totals(cfg: Config, replicate: int) -> tuple[float, float, float]:
     """(lonely person-years a year, GP consultations a year, service spend a year) of one replicate."""
-    from .compare import replicate_outcomes
+    from .planner_outcomes import replicate_outcomes
     from .record import run_planner_replicate
 
     res = run_planner_replicate(cfg, replicate)

@@ -7,7 +7,8 @@ import base64
 from dataclasses import dataclass, field
 
 from ... import __version__
-from ...studies.compare import OUTCOMES, Comparison
+from ...studies.compare import Comparison
+from ...studies.planner_outcomes import OUTCOMES
 from .fmt import DASH, esc, png_size
 from .planner import (
     decision_table,

@@ -8,7 +8,8 @@ import math
 
 import pandas as pd
 
-from ...studies.compare import OUTCOME_BY_KEY, Comparison
+from ...studies.compare import Comparison
+from ...studies.planner_outcomes import OUTCOME_BY_KEY
 from ...studies.record import AGE_BANDS, DIMENSIONS
 from .fmt import DASH, esc, fmt, fmt_ci, fmt_gbp
 from .plots import _row

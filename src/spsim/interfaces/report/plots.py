@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ... import __version__
-from ...studies.compare import OUTCOME_BY_KEY as OUTCOMES_BY_KEY
 from ...studies.compare import Comparison, t_quantile
+from ...studies.planner_outcomes import OUTCOME_BY_KEY as OUTCOMES_BY_KEY
 from .fmt import esc, fmt_ci, fmt_gbp, style
 
 

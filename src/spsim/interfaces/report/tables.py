@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ...studies.compare import Comparison, Outcome
+from ...studies.compare import Comparison
+from ...studies.planner_outcomes import Outcome
 from .fmt import DASH, esc, fmt_ci
 from .plots import _row
 
@@ -24,10 +25,10 @@ def _note_for(comp: Comparison, o: Outcome) -> str:
     """The row's note; for 'other service costs', what they are (from the model's column meanings)."""
     if o.key != "cost_other_service":
         return o.note
-    from ..model.outcomes import COLUMNS
-    from ..studies.compare import GRANTS_COST, LINK_WORKER_COST
+    from ...model.outcomes import COLUMNS
+    from ...studies.planner_outcomes import DEVELOPMENT_COST, GRANTS_COST, LINK_WORKER_COST
 
-    other = [c for c in comp.service_cost_columns if c not in (LINK_WORKER_COST, GRANTS_COST)]
+    other = [c for c in comp.service_cost_columns if c not in (LINK_WORKER_COST, GRANTS_COST, DEVELOPMENT_COST)]
     return "; ".join(COLUMNS.get(c, ("", c))[1].removesuffix(" this week") for c in other)
 
 

@@ -7,8 +7,9 @@ import math
 import re
 
 from ... import __version__
-from ...studies.compare import OUTCOME_BY_KEY as OUTCOMES_BY_KEY
-from ...studies.compare import Comparison, Outcome, differing_parameters
+from ...studies.compare import Comparison, differing_parameters
+from ...studies.planner_outcomes import OUTCOME_BY_KEY as OUTCOMES_BY_KEY
+from ...studies.planner_outcomes import Outcome
 from .fmt import _shared_decimals, esc, fmt, fmt_ci, fmt_gbp
 from .plots import _row
 

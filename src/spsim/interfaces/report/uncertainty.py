@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 
-from ...studies.compare import OUTCOME_BY_KEY, Comparison
+from ...studies.compare import Comparison
+from ...studies.planner_outcomes import OUTCOME_BY_KEY
 from ...studies.uncertainty import ANSWERS
 from .fmt import DASH, esc, fmt
 from .plots import _row
