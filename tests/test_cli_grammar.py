@@ -26,7 +26,8 @@ import spsim.studies.calibration as calibration
 import spsim.studies.evaluation as evaluation
 import spsim.studies.runner as runner
 from spsim.interfaces.cli import build_parser, main
-from spsim.model.config import ConfigError, apply_override, load_config, validate
+from spsim.model.config import ConfigError, load_config, validate
+from spsim.model.overrides import apply_override
 from spsim.model.params import Config, TeamParams, parameter_table
 from spsim.studies.stats import t_half_width, t_interval, t_quantile
 

@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spsim.interfaces.cli.common import dump_toml
-from spsim.model.config import DEFAULT_SOURCE, ConfigError, load_config, parse_value, to_dict, validate
+from spsim.model.config import DEFAULT_SOURCE, ConfigError, load_config, to_dict, validate
+from spsim.model.overrides import parse_value
 from spsim.model.params import Config, PracticeRow, TeamParams, parameter_table
 
 REPO = Path(__file__).resolve().parents[1]

@@ -171,7 +171,7 @@ def test_ready_experiments_are_valid_and_modest():
 @given(st.floats(min_value=0, max_value=1000, allow_subnormal=True))
 def test_override_values_round_trip_exactly(v):
     """A sampled value reaches the config bit for bit (written as a TOML literal, parsed back)."""
-    from spsim.model.config import apply_override
+    from spsim.model.overrides import apply_override
     from spsim.studies.experiment import _literal
 
     assert apply_override({}, f"link_workers.fte={_literal(v)}")["link_workers"]["fte"] == v

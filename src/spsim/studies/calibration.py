@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model.config import apply_override, validate
+from ..model.config import validate
+from ..model.overrides import apply_override
 from ..model.params import Config
 
 

@@ -8,7 +8,7 @@ checked is checked before anything runs: every varied parameter must exist in th
 and every design point's configuration is validated.
 
 A run is (design point, replicate). Its configuration is the base configuration with the point's
-overrides applied (:func:`spsim.config.apply_override`); its seed is replicate ``r``'s seed spawned
+overrides applied (:func:`spsim.model.overrides.apply_override`); its seed is replicate ``r``'s seed spawned
 from the experiment's root seed, the same at every point (common random numbers). Its id is a
 stable hash of its resolved configuration and replicate, so resuming a sweep, or growing one, reuses
 every run already done. See docs/experiments.md.
@@ -27,19 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from ..model.config import (
-    ConfigError,
-    _list_item,
-    _suggest,
-    apply_override,
-    deep_merge,
-    read_mapping,
-    read_text_safely,
-    record_described,
-    split_key,
-    validate,
-)
+from ..model.config import ConfigError, deep_merge, read_mapping, read_text_safely, record_described, validate
 from ..model.outcomes import COLUMNS
+from ..model.overrides import apply_override, list_item, split_key, suggest
 from ..model.params import Config
 from .design import MAX_POINTS, MAX_RUNS, _round, design_points
 from .experiment_schema import DEFAULT_OUTCOMES, ExperimentFile, validate_file
@@ -94,7 +84,7 @@ def _field_type(key: str) -> Any:
     parts = split_key(key)
     i = 0
     while i < len(parts) - 1:
-        item = _list_item(model, parts[i])
+        item = list_item(model, parts[i])
         model, i = (item, i + 2) if item is not None else (model.model_fields[parts[i]].annotation, i + 1)
     return model.model_fields[parts[-1]].annotation
 
@@ -261,11 +251,11 @@ def check_outcome(name: str, source: str, where: str) -> None:
     col, sep, agg = name.partition(":")
     if sep:
         if col not in COLUMNS:
-            raise ConfigError(source, where, f"'{col}' is not a weekly column" + _suggest(col, list(COLUMNS)))
+            raise ConfigError(source, where, f"'{col}' is not a weekly column" + suggest(col, list(COLUMNS)))
         if agg not in AGGREGATES:
             raise ConfigError(source, where, f"'{agg}' is not an aggregate; use one of {', '.join(AGGREGATES)}")
         return
-    hint = _suggest(name, SUMMARY_KEYS)
+    hint = suggest(name, SUMMARY_KEYS)
     if name in COLUMNS:
         hint = f"; '{name}' is a weekly column: write '{name}:mean' or '{name}:final'"
     raise ConfigError(source, where, f"unknown outcome '{name}'{hint}")

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..model.config import ConfigError, _suggest
+from ..model.config import ConfigError
+from ..model.overrides import suggest
 
 DEFAULT_OUTCOMES = [
     "lonely_share_mean",
@@ -107,7 +108,7 @@ def validate_file(data: dict[str, Any], source: str) -> ExperimentFile:
         while loc and isinstance(loc[-1], str) and loc[-1] in ("bool", "int", "float", "str"):
             loc = loc[:-1]
         if err["type"] == "extra_forbidden":
-            msg = "unknown key" + _suggest(str(loc[-1]), _known(ExperimentFile, loc[:-1]))
+            msg = "unknown key" + suggest(str(loc[-1]), _known(ExperimentFile, loc[:-1]))
         else:
             msg = err["msg"]
             if not isinstance(err.get("input"), (dict, list)):

@@ -159,14 +159,14 @@ def parameter_field(key: str) -> tuple[str, Any]:
     sec_field = Config.model_fields.get(section)
     ann = getattr(sec_field, "annotation", None)
     if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
-        from ..model.config import _flat_keys, _suggest
+        from ..model.overrides import flat_keys, suggest
 
-        raise ValueError("no such parameter" + _suggest(key, _flat_keys()))
+        raise ValueError("no such parameter" + suggest(key, flat_keys()))
     f = ann.model_fields.get(name)
     if f is None:
-        from ..model.config import _suggest
+        from ..model.overrides import suggest
 
-        raise ValueError("no such parameter" + _suggest(key, [f"{section}.{k}" for k in ann.model_fields]))
+        raise ValueError("no such parameter" + suggest(key, [f"{section}.{k}" for k in ann.model_fields]))
     source = str((f.json_schema_extra or {}).get("source", "")).lower()
     if key in LEVER_KEYS or source.startswith("local model") or "lever" in source:
         raise ValueError("is a lever (what a scenario chooses), not an uncertain parameter: set it in the scenario")
@@ -318,7 +318,8 @@ def check_comparison(scenarios: list[tuple[str, Config]], overrides: list[str] |
     """Validate a comparison's posterior (``scenarios``: (source, config), baseline first), refusing a
     ``--set`` of a drawn parameter and a scenario that differs from the baseline in one: the
     posterior would overwrite the difference, so the comparison would not compare what it says."""
-    from ..model.config import split_key, to_dict
+    from ..model.config import to_dict
+    from ..model.overrides import split_key
 
     post = check_posterior(scenarios[0][1], [".".join(split_key(a.partition("=")[0])) for a in overrides])
     if post is None:

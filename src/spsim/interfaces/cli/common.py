@@ -8,7 +8,8 @@ from typing import Any, NoReturn
 
 from ...errors import UsageError
 from ...io import default_out
-from ...model.config import load_config, simulation_overrides, split_key
+from ...model.config import load_config
+from ...model.overrides import simulation_overrides, split_key
 from ...model.params import Config
 from ...studies.posterior import check_posterior
 

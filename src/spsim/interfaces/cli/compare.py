@@ -12,7 +12,8 @@ import pandas as pd
 from ... import __version__
 from ...errors import UsageError
 from ...io import atomic_output, claim_output, write_csv, write_json, write_parquet
-from ...model.config import simulation_overrides, to_dict
+from ...model.config import to_dict
+from ...model.overrides import simulation_overrides
 from ...model.scaling import describe, scale_place
 from ...studies.compare import load_scenarios, run_comparison
 from ...studies.planning import fte_needed

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ... import __version__
 from ...io import atomic_output, check_output_dir, write_csv, write_json
-from ...model.config import load_config, simulation_overrides, to_dict
+from ...model.config import load_config, to_dict
+from ...model.overrides import simulation_overrides
 from ...studies.optimise import optimise
 from ...studies.posterior import check_posterior, posterior_record
 from ..report.optimise import build_optimise_report

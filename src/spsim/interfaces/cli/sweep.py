@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ... import __version__
 from ...io import default_out
-from ...model.config import simulation_overrides
+from ...model.overrides import simulation_overrides
 from .common import HELP, add_posterior_option, positive_int
 
 if TYPE_CHECKING:
