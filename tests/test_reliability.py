@@ -329,6 +329,39 @@ def test_kill_9_of_the_parent_takes_the_workers_with_it(tmp_path):
                 k.kill()
 
 
+def test_kill_9_of_a_history_match_takes_its_workers_with_them(tmp_path):
+    """History matching runs its design in a pool of its own (``calibration.ordered_map``): its
+    workers must die with it too, not finish their model runs as orphans. Each run here takes
+    several seconds (400,000 residents), so a worker that outlived its parent would still be
+    running when the check ends."""
+    out = tmp_path / "hm"
+    proc = subprocess.Popen([sys.executable, "-m", "spsim", "calibrate", "--method", "history-matching",
+                             "--waves", "1", "--points", "4", "--replicates", "1", "--workers", "2",
+                             "--set", "population.size=400000", "--weeks", "52", "--out", str(out), "--quiet"],
+                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    kids: list[psutil.Process] = []
+    try:
+        def busy() -> bool:
+            if proc.poll() is not None:
+                return True
+            kids[:] = psutil.Process(proc.pid).children(recursive=True)
+            return len(kids) >= 3  # the forkserver and two workers
+
+        assert wait_for(busy, timeout=60) and proc.poll() is None
+        time.sleep(1.0)  # the workers are building their towns
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+        def gone() -> bool:
+            return not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)
+
+        assert wait_for(gone, timeout=5), [k for k in kids if k.is_running()]
+    finally:
+        for k in kids:
+            with __import__("contextlib").suppress(psutil.Error):
+                k.kill()
+
+
 # ------------------------------------------------------------------------------ 6. bounded, and early
 def test_points_times_replicates_is_bounded_before_anything_is_built(tmp_path, capsys):
     exp = sweep_file(tmp_path, replicates=100_000, values="[" + ", ".join(str(0.1 * i) for i in range(1, 51)) + "]")

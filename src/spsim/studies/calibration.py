@@ -269,11 +269,16 @@ def ordered_map(workers: int, scheduler: str | None = None) -> Callable:
                 pool.close()
         if workers <= 1:
             return [_call(g, task) for g, task in zip(fs, tasks, strict=True)]
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        from .pool import process_pool, stop_pool
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as pool:
-            return list(pool.map(_call, fs, tasks))
+        pool = process_pool(workers)  # its workers die with this process, as a sweep's do
+        try:
+            out = list(pool.map(_call, fs, tasks))
+        except BaseException:
+            stop_pool(pool)  # Ctrl-C or a failure: do not wait for the rest of the design
+            raise
+        pool.shutdown()
+        return out
 
     return map_
 
