@@ -1,0 +1,32 @@
+"""The scripts that print the docs' tables still run (a table whose script is broken goes stale
+without anyone noticing: docs/local-models.md's once showed a model two versions old)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_local_models_snapshot_covers_every_local_model_and_runs_each():
+    snap = _load("local_models_snapshot")
+    shipped = {p.stem for p in (ROOT / "configs").glob("*.toml")} - {"default", "more-link-workers"}
+    assert set(snap.MODELS) == shipped, "a local model is missing from docs/local_models_snapshot.py"
+    for name in snap.MODELS:
+        row = snap.one(name, size=1500, covid=name == "kingsbridge")
+        s = row["s"]
+        assert row["residents"] == 1500 and 0 <= s.lonely_share_mean <= 1, name
+        assert row["fte"] >= 0 and math.isfinite(row["cost"]) and row["cost"] >= 0, name
+        if name == "baseline":
+            assert row["fte"] == 0 and s.referrals_total == 0
+        else:  # every local model has a service that takes referrals, even scaled to 1,500 residents
+            assert row["fte"] > 0 and s.referrals_total > 0, name
