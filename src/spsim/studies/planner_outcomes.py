@@ -3,8 +3,10 @@ and which way is better), each replicate's level outcomes from its weekly rows, 
 comparisons with the baseline (:mod:`spsim.studies.compare` runs the scenarios and builds the table).
 
 Costs (per year, GBP): service spend is every ``cost_*_gbp`` timeseries column other than GP and
-A&E (link-worker pay with on-costs, grants to groups if the model records them in
-``cost_grants_gbp``, and any other service cost columns). Compared with the baseline:
+A&E (link workers' and community developers' pay with on-costs, small grants paid to groups, and any
+other service cost column, such as programmes' running costs) plus the community connectors' cost
+(active connectors x ``costs.connector_gbp_per_year``, when the planner's record has the
+``connectors`` column). Compared with the baseline:
 ``extra spend = spend - baseline spend``, ``savings = baseline (GP + A&E) - scenario (GP + A&E)``,
 ``net cost = extra spend - savings``, ``return per pound = savings / extra spend`` (undefined if
 the scenario spends no more than the baseline). With a baseline without social prescribing the
