@@ -40,7 +40,7 @@ class LinkWorkerParams(Section):
     early_dropout_per_week: float = P(0.12, ge=0, le=1, unit="per week", source="assumption, set so about 45% of referrals reach 3 contacts (Mercer et al. 2019, Glasgow Deep End: 45%)",
                                       doc="Added chance a client drops out before their third contact")
     effective_dose: int = P(3, ge=1, le=52, unit="contacts", source="Mercer et al. 2019 (gains only among those who saw the link worker 3 or more times)",
-                            doc="Contacts after which link work changes the client (confidence gains; need resolution where help-seeking reads lw_effective)")
+                            doc="Contacts after which link work changes the client: confidence grows and recovery from loneliness is supported (model.lw_effective); needs resolve faster from the week a client is taken on")
     match_at_contact: int = P(3, ge=1, le=52, unit="contact number", source="assumption (at the effective dose, Mercer et al. 2019)",
                               doc="Contact at which the client is matched to a community group")
     accompany_below_confidence: float = P(0.3, ge=0, le=1, unit="confidence (0-1)", source="assumption",
