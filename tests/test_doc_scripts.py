@@ -7,6 +7,8 @@ import importlib.util
 import math
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,3 +32,16 @@ def test_the_local_models_snapshot_covers_every_local_model_and_runs_each():
             assert row["fte"] == 0 and s.referrals_total == 0
         else:  # every local model has a service that takes referrals, even scaled to 1,500 residents
             assert row["fte"] > 0 and s.referrals_total > 0, name
+
+
+def test_the_local_models_tables_are_rewritten_between_their_markers_only():
+    snap = _load("local_models_snapshot")
+    doc = snap.DOC.read_text(encoding="utf-8")
+    begin, end = "<!-- BEGIN local_models_snapshot {} -->", "<!-- END local_models_snapshot {} -->"
+    for part in snap.PARTS:  # every table the script makes has its block in the doc
+        assert begin.format(part) in doc and end.format(part) in doc, part
+    text = f"before\n{begin.format('full')}\n| old |\n{end.format('full')}\nafter"
+    out = snap.replace_block(text, "full", "| new |")
+    assert out == f"before\n{begin.format('full')}\n| new |\n{end.format('full')}\nafter"
+    with pytest.raises(ValueError, match="no '<!-- BEGIN local_models_snapshot small -->'"):
+        snap.replace_block(text, "small", "| new |")
