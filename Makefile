@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench docs clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
+
+# The generated parts of the docs: the parameter appendix of docs/ODD.md, the local models' tables
+# and the lever response curves (a few minutes). The ODD 1.2 snapshot (docs/patterns_snapshot.py) and
+# the worked examples of docs/evaluation.md and docs/feedback-loops.md print numbers to copy by hand.
+docs: $(STAMP)
+	$(BIN)/python docs/update_params_appendix.py
+	$(BIN)/python docs/local_models_snapshot.py --write
+	$(BIN)/python docs/lever_curves.py --replicates 5 --size 20000 --weeks 104 --workers 2
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
