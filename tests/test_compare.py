@@ -511,12 +511,12 @@ def test_example_configs_load_and_differ_only_in_link_workers():
     assert load_config(root / "baseline.toml").link_workers.fte == 0
 
 
-LOCAL_MODELS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "configs").glob("*.toml")
+SHIPPED_SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "configs").glob("*.toml")
                       if p.stem != "baseline")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", LOCAL_MODELS)
+@pytest.mark.parametrize("name", SHIPPED_SCENARIOS)
 def test_every_shipped_scenario_gets_its_planner_report(tmp_path, name):
     """A planner's comparison of each shipped scenario with the baseline runs end to end and writes
     its report: each local model has features of its own (connectors, programmes, teams, grants,
