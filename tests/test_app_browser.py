@@ -91,7 +91,14 @@ def browser():
 def _open(browser, url):
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
     failed: list[str] = []
-    pg.on("requestfailed", lambda req: failed.append(req.url))
+    # a request the page aborts itself (net::ERR_ABORTED: Solara swapping a stylesheet while it loads,
+    # about one page load in five) is not a failure to serve it; anything else is, and so is an error
+    # status or a request to another host
+    pg.on("requestfailed", lambda req: None if req.failure == "net::ERR_ABORTED"
+          else failed.append(f"{req.url} ({req.failure})"))
+    pg.on("response", lambda resp: failed.append(f"{resp.url} (HTTP {resp.status})") if resp.status >= 400 else None)
+    pg.on("request", lambda req: None if req.url.startswith((url.rstrip("/"), "data:", "blob:"))
+          else failed.append(f"{req.url} (not this machine)"))
     pg.set_default_timeout(120_000)
     pg.goto(url)
     pg.locator(".spsim-summary").wait_for()
@@ -103,7 +110,9 @@ def _open(browser, url):
 def page(server, browser):
     pg = _open(browser, server[0])
     yield pg
+    late = list(pg.failed_requests)  # anything that failed while the tests used the page, not only at load
     pg.close()
+    assert late == [], late
 
 
 def _image(pg, selector: str) -> bytes:

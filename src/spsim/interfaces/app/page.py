@@ -172,7 +172,9 @@ def Page():
                  ".spsim-controls .v-input__slot > .v-label { width: 100%; margin-bottom: 34px; }"
                  ".spsim-controls .v-slider__thumb-label { font-size: 0.7rem; }")
     with solara.Column(style={"padding": "8px 16px"}):
-        solara.Markdown("## spsim: loneliness, link workers and community groups")
+        # plain HTML, not solara.Markdown: every Markdown loads KaTeX and Mermaid from Solara's CDN,
+        # and KaTeX is not among the assets installed with it, so offline its stylesheet 404s
+        solara.HTML(tag="h2", unsafe_innerHTML="spsim: loneliness, link workers and community groups")
         with solara.lab.Tabs(lazy=True):
             with solara.lab.Tab("Classroom"):
                 Classroom()

@@ -95,7 +95,8 @@ def PlannerPage():
         with solara.Column():
             res = result.value
             if res is None:
-                solara.Markdown("Choose scenarios and press **Run comparison**: the report appears here.")
+                solara.HTML(tag="p", unsafe_innerHTML=(  # not Markdown: see page.py
+                    "Choose scenarios and press <b>Run comparison</b>: the report appears here."))
             else:
                 with solara.Row():
                     solara.FileDownload(res.html.encode("utf-8"), filename="report.html", label="Download report.html",
@@ -106,7 +107,7 @@ def PlannerPage():
                 solara.HTML(tag="div", unsafe_innerHTML=(
                     f'<iframe class="spsim-report" title="report" srcdoc="{srcdoc}" '
                     'style="width:100%;height:640px;border:1px solid #ccc"></iframe>'))
-                solara.Markdown("### The report's plots")
+                solara.HTML(tag="h3", unsafe_innerHTML="The report's plots")
                 for name, png in res.plots.items():
                     data = base64.b64encode(png).decode("ascii")
                     solara.HTML(tag="div", unsafe_innerHTML=(
