@@ -166,7 +166,8 @@ def test_towns_with_the_same_seed_are_identical_until_the_service_opens():
         assert np.array_equal(getattr(a.residents, col), getattr(b.residents, col)), col
     assert (a.residents.lw_status == 0).all()  # nobody referred before the service opens
     sa, sb = a.series(), b.series()
-    assert sa.drop(columns="Caseload places").equals(sb.drop(columns="Caseload places"))
+    places = ["Caseload places", "Caseload places, posts filled"]
+    assert sa.drop(columns=places).equals(sb.drop(columns=places))
     per_fte = a.cfg.link_workers.caseload_per_fte
     assert sa["Caseload places"].iloc[0] == round(0.05 * per_fte)
     assert sb["Caseload places"].iloc[0] == round(0.6 * per_fte)
@@ -177,6 +178,27 @@ def test_towns_with_the_same_seed_are_identical_until_the_service_opens():
         b.step()
     assert a.series()["On a link-worker caseload"].sum() > 0
     assert not a.series().equals(b.series())
+
+
+def test_the_queue_plot_shows_the_places_a_vacancy_takes_away():
+    """Funded places stay as the slider set them; the places of posts filled drop while a post is
+    vacant (turnover, then a recruitment lag) and come back when it is filled; the caseload never
+    holds more than the posts filled can take."""
+    for seed in range(12):
+        m = small(population=600, fte=0.6, seed=seed)
+        for _ in range(104):
+            m.step()
+        s = m.series()
+        funded, filled = s["Caseload places"], s["Caseload places, posts filled"]
+        assert (funded == funded.iloc[0]).all() and (filled <= funded).all()
+        assert (s["On a link-worker caseload"] <= filled).all()
+        gap = (filled < funded).to_numpy()
+        changes = np.flatnonzero(gap[1:] != gap[:-1]) + 1
+        if gap.any() and changes.size >= 2:  # a vacancy that began and ended in the two years
+            start, end = changes[0], changes[1]
+            assert gap[start:end].all() and not gap[end] and filled.iloc[end] == funded.iloc[end]
+            return
+    raise AssertionError("no vacancy began and ended in 12 towns of two years: the app does not show the workforce")
 
 
 def test_same_levers_same_town_and_the_service_off_has_no_caseload():

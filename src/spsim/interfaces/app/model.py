@@ -57,6 +57,10 @@ REPORTERS = {
     "Waiting for a link worker": lambda m: int(np.count_nonzero(m.residents.lw_status == 1)),
     "On a link-worker caseload": lambda m: int(np.count_nonzero(m.residents.lw_status == 2)),
     "Caseload places": lambda m: int(m.link_workers.caseload_cap.sum()) if m.link_workers.n else 0,
+    # the funded places of posts filled this week: a vacancy (workforce turnover, mechanisms/workforce.py)
+    # takes its places away until the post is filled again
+    "Caseload places, posts filled": lambda m: (int(m.link_workers.caseload_cap[m.link_workers.in_post].sum())
+                                                if m.link_workers.n else 0),
     "Group volunteers": lambda m: int(np.count_nonzero(m.residents.volunteer_group >= 0)),
     "Places in open groups": lambda m: int(m.groups.places[m.groups.open].sum()) if m.groups.n else 0,
     "Residents in a group": lambda m: int(np.count_nonzero(m.residents.group >= 0)),

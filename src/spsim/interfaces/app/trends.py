@@ -30,8 +30,9 @@ TRENDS = {
     "Share of residents lonely": Panel(("Share lonely (%)",), (LONELY,), "% of residents", floor=20.0),
     "GP demand per week": Panel(("GP appointments asked for", "GP appointments for a social problem"),
                                 ("#08519c", "#6baed6"), "appointments per week", floor=10.0),
-    "Link work: the queue": Panel(("Waiting for a link worker", "On a link-worker caseload", "Caseload places"),
-                                  (WAITING, CASELOAD, "#999999"), "residents", floor=5.0),
+    "Link work: the queue": Panel(("Waiting for a link worker", "On a link-worker caseload", "Caseload places",
+                                   "Caseload places, posts filled"),
+                                  (WAITING, CASELOAD, "#999999", "#555555"), "residents", floor=5.0),
     "Volunteers and group places": Panel(("Group volunteers", "Places in open groups", "Residents in a group"),
                                          ("#b15928", "#1b9e77", IN_GROUP), "residents / places", floor=10.0),
 }
