@@ -7,6 +7,7 @@ status, one line on stderr and no traceback, and what is (or is not) left on dis
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -304,29 +305,38 @@ def test_resume_refuses_to_mix_spsim_versions(tmp_path, clean_sweep, capsys):
 
 
 # ------------------------------------------------------------------------------ 5. workers die with the parent
+def _kill_9_and_wait_for_the_workers(proc: subprocess.Popen, kids: list[psutil.Process], timeout: float) -> None:
+    """SIGKILL the parent only, as the OOM killer does, then require every child (the forkserver and
+    its workers) to be gone within ``timeout`` seconds; whatever is left is killed afterwards."""
+    try:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+        def gone() -> bool:
+            return not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)
+
+        assert wait_for(gone, timeout=timeout), [k for k in kids if k.is_running()]
+    finally:
+        for k in kids:
+            with contextlib.suppress(psutil.Error):
+                k.kill()
+
+
 def test_kill_9_of_the_parent_takes_the_workers_with_it(tmp_path):
     exp = sweep_file(tmp_path, replicates=6, weeks=40, size=2000)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "spsim", "sweep", str(exp), "--out", str(out), "--workers", "2",
                              "--quiet"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    kids: list[psutil.Process] = []
     try:
         assert wait_for(lambda: n_runs(out) >= 1 or proc.poll() is not None)
         assert proc.poll() is None
         kids = psutil.Process(proc.pid).children(recursive=True)
         assert len(kids) >= 2  # the forkserver and its workers
-        os.kill(proc.pid, signal.SIGKILL)  # the parent only, as the OOM killer does
-        proc.wait()
-
-        def gone() -> bool:
-            return not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)
-
-        assert wait_for(gone, timeout=15), [k for k in kids if k.is_running()]
-    finally:
-        for k in kids:
-            with __import__("contextlib").suppress(psutil.Error):
-                k.kill()
+    except BaseException:
+        proc.kill()
+        raise
+    _kill_9_and_wait_for_the_workers(proc, kids, timeout=15)
 
 
 def test_kill_9_of_a_history_match_takes_its_workers_with_them(tmp_path):
@@ -340,26 +350,20 @@ def test_kill_9_of_a_history_match_takes_its_workers_with_them(tmp_path):
                              "--set", "population.size=400000", "--weeks", "52", "--out", str(out), "--quiet"],
                             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     kids: list[psutil.Process] = []
+
+    def busy() -> bool:
+        if proc.poll() is not None:
+            return True
+        kids[:] = psutil.Process(proc.pid).children(recursive=True)
+        return len(kids) >= 3  # the forkserver and two workers
+
     try:
-        def busy() -> bool:
-            if proc.poll() is not None:
-                return True
-            kids[:] = psutil.Process(proc.pid).children(recursive=True)
-            return len(kids) >= 3  # the forkserver and two workers
-
         assert wait_for(busy, timeout=60) and proc.poll() is None
-        time.sleep(1.0)  # the workers are building their towns
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-        def gone() -> bool:
-            return not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)
-
-        assert wait_for(gone, timeout=5), [k for k in kids if k.is_running()]
-    finally:
-        for k in kids:
-            with __import__("contextlib").suppress(psutil.Error):
-                k.kill()
+    except BaseException:
+        proc.kill()
+        raise
+    time.sleep(1.0)  # the workers are building their towns
+    _kill_9_and_wait_for_the_workers(proc, kids, timeout=5)
 
 
 # ------------------------------------------------------------------------------ 6. bounded, and early
