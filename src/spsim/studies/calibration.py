@@ -259,25 +259,17 @@ def ordered_map(workers: int, scheduler: str | None = None) -> Callable:
     from .history_matching import _call
 
     def map_(f, fs, tasks):
-        if scheduler is not None:
-            from .executors import Pool
-
-            pool = Pool(scheduler=scheduler)
-            try:
-                return list(pool.executor.map(_call, fs, tasks))
-            finally:
-                pool.close()
-        if workers <= 1:
+        if scheduler is None and workers <= 1:
             return [_call(g, task) for g, task in zip(fs, tasks, strict=True)]
-        from .pool import process_pool, stop_pool
+        from .executors import Pool
 
-        pool = process_pool(workers)  # its workers die with this process, as a sweep's do
+        pool = Pool(workers, scheduler)  # a sweep's pool: worker processes die with this process
         try:
-            out = list(pool.map(_call, fs, tasks))
+            out = list(pool.executor.map(_call, fs, tasks))
         except BaseException:
-            stop_pool(pool)  # Ctrl-C or a failure: do not wait for the rest of the design
+            pool.close(cancel=True)  # Ctrl-C or a failure: do not wait for the rest of the design
             raise
-        pool.shutdown()
+        pool.close()
         return out
 
     return map_
