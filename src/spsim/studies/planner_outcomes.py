@@ -128,6 +128,12 @@ def service_cost_columns(ts: pd.DataFrame) -> list[str]:
     return [c for c in ts.columns if c.startswith("cost_") and c.endswith("_gbp") and c not in ACTIVITY_COSTS]
 
 
+def other_service_cost_columns(service: list[str]) -> list[str]:
+    """The service cost columns shown together as "other service costs": all but link workers,
+    community developers and grants, which have rows of their own (programmes' running cost today)."""
+    return [c for c in service if c not in (LINK_WORKER_COST, GRANTS_COST, DEVELOPMENT_COST)]
+
+
 def replicate_outcomes(ts: pd.DataFrame, population: int, cfg: Config | None = None) -> dict[str, float]:
     """Level outcomes of one replicate (one scenario) from its weekly rows. The connector cost needs
     the ``connectors`` column (the planner's record) and ``cfg`` (its unit cost); without them it is 0."""
@@ -143,7 +149,7 @@ def replicate_outcomes(ts: pd.DataFrame, population: int, cfg: Config | None = N
     connectors = 0.0
     if cfg is not None and "connectors" in ts:
         connectors = float(ts["connectors"].mean()) * cfg.costs.connector_gbp_per_year
-    other = sum(per_year(c) for c in service if c not in (LINK_WORKER_COST, GRANTS_COST, DEVELOPMENT_COST))
+    other = sum(per_year(c) for c in other_service_cost_columns(service))
     spend = lw + dev + connectors + grants + other
     clients = per_year("clients_supported")
     places = float(ts["caseload_places"].iloc[0]) if "caseload_places" in ts else 0.0

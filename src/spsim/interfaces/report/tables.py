@@ -26,9 +26,9 @@ def _note_for(comp: Comparison, o: Outcome) -> str:
     if o.key != "cost_other_service":
         return o.note
     from ...model.outcomes import COLUMNS
-    from ...studies.planner_outcomes import DEVELOPMENT_COST, GRANTS_COST, LINK_WORKER_COST
+    from ...studies.planner_outcomes import other_service_cost_columns
 
-    other = [c for c in comp.service_cost_columns if c not in (LINK_WORKER_COST, GRANTS_COST, DEVELOPMENT_COST)]
+    other = other_service_cost_columns(comp.service_cost_columns)  # the very columns the row adds up
     return "; ".join(COLUMNS.get(c, ("", c))[1].removesuffix(" this week") for c in other)
 
 
