@@ -14,8 +14,10 @@ a few weeks with a short burn-in. Overrides come either as dotted keys in a mapp
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -155,6 +157,14 @@ def import_or_skip(name: str, why: str = ""):
         except ImportError as e:
             pytest.fail(f"{name} is missing under CI ({e}); {why or 'install the dev extra'}", pytrace=False)
     return pytest.importorskip(name, reason=why or None)
+
+
+def load_script(path: Path, name: str):
+    """Import a script that is not in a package (``tools/``, ``docs/``, ``notebooks/``) as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 # ------------------------------------------------------------------ fixtures (session scoped)

@@ -3,20 +3,18 @@ without anyone noticing: docs/local-models.md's once showed a model two versions
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import pytest
 
+from conftest import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(ROOT / "docs" / f"{name}.py", name)
 
 
 def test_the_local_models_snapshot_covers_every_local_model_and_runs_each():

@@ -9,12 +9,12 @@ per mechanism module, and is marked slow.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
+from conftest import load_script
 from knockout_matrix import KNOCKOUTS, MODULES_WITHOUT_ROWS, PENDING_REWRITE
 from spsim.model import WEEKLY_ORDER
 
@@ -23,10 +23,7 @@ SRC = REPO / "src" / "spsim"
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("knockouts_tool", REPO / "tools" / "knockouts.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(REPO / "tools" / "knockouts.py", "knockouts_tool")
 
 
 def _test_functions(path: Path) -> set[str]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from conftest import import_or_skip
+from conftest import import_or_skip, load_script
 
 # missing packages skip these tests on a developer's machine and fail them under CI
 nbformat = import_or_skip("nbformat", "pip install the notebooks extra")
@@ -17,10 +16,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def _build_module():
-    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "build.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(NOTEBOOKS / "build.py", "notebooks_build")
 
 
 def test_committed_notebooks_are_what_build_py_writes(tmp_path):
