@@ -159,6 +159,11 @@ def import_or_skip(name: str, why: str = ""):
     return pytest.importorskip(name, reason=why or None)
 
 
+#: the shipped scenario files, and those with a service (every one but the baseline, which has none)
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+SHIPPED_SCHEMES = tuple(sorted(p.stem for p in CONFIGS.glob("*.toml") if p.stem != "baseline"))
+
+
 def load_script(path: Path, name: str):
     """Import a script that is not in a package (``tools/``, ``docs/``, ``notebooks/``) as module ``name``."""
     spec = importlib.util.spec_from_file_location(name, path)

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import CONFIGS, SHIPPED_SCHEMES
 from spsim.interfaces.cli import main
 from spsim.interfaces.report import STYLES, fmt_ci, fmt_gbp, png_size
 from spsim.model.config import load_config
@@ -511,20 +512,15 @@ def test_example_configs_load_and_differ_only_in_link_workers():
     assert load_config(root / "baseline.toml").link_workers.fte == 0
 
 
-SHIPPED_SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "configs").glob("*.toml")
-                      if p.stem != "baseline")
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHIPPED_SCENARIOS)
+@pytest.mark.parametrize("name", SHIPPED_SCHEMES)
 def test_every_shipped_scenario_gets_its_planner_report(tmp_path, name):
     """A planner's comparison of each shipped scenario with the baseline runs end to end and writes
     its report: each local model has features of its own (connectors, programmes, teams, grants,
     developers), and a report path that only one of them reaches once crashed for every scheme with
     programmes. Small and short: this checks that the report is made, not what it says."""
-    configs = Path(__file__).resolve().parents[1] / "configs"
     out = tmp_path / "out"
-    args = ["compare", str(configs / "baseline.toml"), str(configs / f"{name}.toml"), "--replicates", "2",
+    args = ["compare", str(CONFIGS / "baseline.toml"), str(CONFIGS / f"{name}.toml"), "--replicates", "2",
             "--weeks", "8", "--set", "population.size=1500", "--set", "simulation.burn_in_weeks=8",
             "--out", str(out), "--quiet"]
     assert main(args) == 0

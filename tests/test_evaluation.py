@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import CONFIGS, SHIPPED_SCHEMES
 from spsim.model import SocialPrescribingModel
 from spsim.model.analyzers import ResidentHistory
 from spsim.model.config import load_config
@@ -291,21 +290,16 @@ def test_stratum_keeps_practices_and_checklist_bands_apart():
     assert key[3] == key[4]
 
 
-SHIPPED = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "configs").glob("*.toml")
-                 if p.stem != "baseline")  # the baseline has no service to evaluate
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", SHIPPED_SCHEMES)
 def test_every_shipped_scheme_can_be_evaluated(tmp_path, name):
     """``spsim evaluate`` runs end to end on each shipped scheme, small (1,500 residents, one
     replicate): connectors, teams, programmes and outreach each take their own paths through the
     twin runs and the matched design. It checks that the study is made, not what it finds."""
     from spsim.interfaces.cli import main
 
-    configs = Path(__file__).resolve().parents[1] / "configs"
     out = tmp_path / "ev"
-    rc = main(["evaluate", str(configs / f"{name}.toml"), "--set", "population.size=1500", "--replicates", "1",
+    rc = main(["evaluate", str(CONFIGS / f"{name}.toml"), "--set", "population.size=1500", "--replicates", "1",
                "--quiet", "--out", str(out)])
     assert rc == 0
     est = pd.read_csv(out / "evaluation.csv")
